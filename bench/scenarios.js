@@ -1,0 +1,55 @@
+// Benchmark scenarios for bench/run.js. Add entries here; the runner does not
+// need to change.
+//
+// A scenario:
+//   name        short unique id, shown in the table (filter with BENCH_SCENARIOS=a,b)
+//   target      'baseline' (bench/baseline-server.js) or 'app' (node dist/src/main.js)
+//   method      HTTP method (default GET)
+//   path        request path on the target, e.g. '/health'
+//   headers     request headers
+//   body        string, or an object (sent as JSON with content-type application/json)
+//   reference   true for the row the req/s ratio is computed against (the baseline)
+//   allowNon2xx true if non-2xx responses are expected (otherwise they fail the run)
+//   autocannon  extra options passed to autocannon as-is (e.g. `requests: [...]`
+//               for per-request bodies, `setupClient`), see its README
+//   setup       async (ctx) => overrides | undefined — runs once before warm-up;
+//               whatever it returns is merged into the scenario (headers, body, ...)
+//
+// ctx passed to setup:
+//   ctx.url(target, path)                        absolute URL
+//   ctx.request(target, method, path, { body, headers })
+//                                                -> { status, headers, body } (JSON-parsed when possible)
+//   ctx.env                                      the environment the app was started with
+//   ctx.databaseUrl                              the bench database (fresh, dropped afterwards)
+//   ctx.random(bytes = 16)                       random base64url string
+//   ctx.log(...args)
+//
+// Extra environment for the app (e.g. an admin account a login scenario uses):
+// export `appEnv` below, or set BENCH_APP_<NAME>=value when running the bench.
+
+/** Merged into the app's environment (values must be strings). */
+export const appEnv = {};
+
+/** @type {Array<Record<string, any>>} */
+export default [
+  { name: 'baseline-hello', target: 'baseline', method: 'GET', path: '/', reference: true },
+  { name: 'app-health', target: 'app', method: 'GET', path: '/health' },
+
+  // Example for later work (adjust paths/payloads to the real API):
+  // {
+  //   name: 'app-login',
+  //   target: 'app',
+  //   method: 'POST',
+  //   path: '/auth/login',
+  //   async setup(ctx) {
+  //     const username = `bench-${ctx.random(6)}`;
+  //     const password = ctx.random(18);
+  //     const res = await ctx.request('app', 'POST', '/users', {
+  //       body: { username, email: `${username}@example.com`, password },
+  //       headers: { authorization: `Bearer ${ctx.env.API_KEY}` },
+  //     });
+  //     if (res.status !== 201) throw new Error(`create user: ${res.status} ${JSON.stringify(res.body)}`);
+  //     return { body: { username, password } };
+  //   },
+  // },
+];

@@ -1,0 +1,84 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES as HTTP_TITLES } from 'node:http';
+import { ProblemDetails, ProblemException, problemType, STATUS_CODES } from './problem.js';
+
+/** Fastify's own errors (body parsing and limits) that reach us before any handler. */
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+};
+
+/** Turns every error into RFC 9457 problem details; unexpected ones become a logged 500 with no internals. */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Exceptions');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const problem = this.toProblem(exception, String(request.id ?? ''));
+    if (problem.status >= 500) this.logger.error({ err: exception, requestId: problem.requestId }, 'unhandled error');
+    void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send(problem);
+  }
+
+  private toProblem(exception: unknown, requestId: string): ProblemDetails {
+    if (exception instanceof ProblemException) {
+      return build(exception.getStatus(), exception.code, exception.message, requestId, exception.extensions);
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+      // Fastify's parser errors arrive wrapped, with the original as the cause.
+      const causeCode = (exception.cause as { code?: string } | undefined)?.code;
+      const code =
+        typeof fields.code === 'string'
+          ? fields.code
+          : (FASTIFY_CODES[causeCode ?? ''] ?? STATUS_CODES[status] ?? `HTTP_${status}`);
+      const extensions = Array.isArray(fields.errors) ? { errors: fields.errors } : {};
+      return build(status, code, detailOf(fields.message, exception.message), requestId, extensions);
+    }
+    const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
+    if (
+      typeof fastifyError?.statusCode === 'number' &&
+      fastifyError.statusCode >= 400 &&
+      fastifyError.statusCode < 500
+    ) {
+      const status = fastifyError.statusCode;
+      const code = FASTIFY_CODES[fastifyError.code ?? ''] ?? STATUS_CODES[status] ?? `HTTP_${status}`;
+      return build(status, code, fastifyError.message ?? HTTP_TITLES[status] ?? 'Bad request', requestId);
+    }
+    if (exception instanceof SyntaxError) {
+      return build(HttpStatus.BAD_REQUEST, 'MALFORMED_JSON', 'The body is not valid JSON.', requestId);
+    }
+    return build(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL_ERROR', 'An unexpected error occurred.', requestId);
+  }
+}
+
+function build(
+  status: number,
+  code: string,
+  detail: string,
+  requestId: string,
+  extensions: Record<string, unknown> = {},
+): ProblemDetails {
+  return {
+    type: problemType(code),
+    title: HTTP_TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    requestId,
+    ...extensions,
+  };
+}
+
+function detailOf(message: unknown, fallback: string): string {
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : fallback;
+}

@@ -1,0 +1,49 @@
+export type NodeEnv = 'development' | 'production' | 'test';
+
+/** The validated, typed configuration the whole service reads; built once at start-up. */
+export interface AppConfig {
+  readonly nodeEnv: NodeEnv;
+  readonly version: string;
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly database: {
+    /** Unset: the embedded PGlite database under `dataDir` is used. */
+    readonly url?: string;
+    readonly ssl: boolean;
+    readonly poolSize: number;
+    readonly runMigrations: boolean;
+  };
+  readonly redisUrl?: string;
+  readonly jwt: {
+    readonly secret: string;
+    readonly accessTtlSeconds: number;
+    readonly refreshTtlSeconds: number;
+    readonly issuer: string;
+    readonly audience: string;
+  };
+  /** AES-256-GCM key ring for secrets at rest: key id → 32-byte key. */
+  readonly encryption: { readonly keys: ReadonlyMap<string, Buffer>; readonly activeKeyId: string };
+  /** Device master secrets: version → secret bytes. */
+  readonly masterSecrets: { readonly secrets: ReadonlyMap<number, Buffer>; readonly activeVersion: number };
+  readonly admin: { readonly username: string; readonly email?: string; readonly password?: string };
+  readonly bootstrapApiKey?: string;
+  readonly trustProxy: boolean;
+  readonly corsOrigins: readonly string[];
+  readonly logLevel: string;
+  readonly metricsToken?: string;
+  readonly docsEnabled: boolean;
+  readonly bodyLimitBytes: number;
+  readonly audit: { readonly sealIntervalMs: number };
+}
+
+/** A configuration value is missing or invalid; the message names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}

@@ -1,0 +1,27 @@
+import { DataSourceOptions } from 'typeorm';
+import { ENTITIES } from './entities.js';
+import { MIGRATIONS } from './migrations.js';
+
+export interface DatabaseSettings {
+  url: string;
+  ssl: boolean;
+  poolSize: number;
+}
+
+/** One definition of the connection for the app, the migration script and the tests. */
+export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: settings.url,
+    ssl: settings.ssl ? { rejectUnauthorized: false } : false,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    // Schema comes from migrations only; uuids from core gen_random_uuid(), no extension to install.
+    synchronize: false,
+    installExtensions: false,
+    uuidExtension: 'pgcrypto',
+    extra: { max: settings.poolSize, connectionTimeoutMillis: 5000 },
+  };
+}

@@ -1,0 +1,4 @@
+import { AuditLog1795400000000 } from '../../migrations/1795400000000-AuditLog.js';
+
+/** Every migration in order, listed explicitly (a glob silently finds nothing under some loaders). */
+export const MIGRATIONS = [AuditLog1795400000000];

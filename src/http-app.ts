@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { IncomingMessage } from 'node:http';
+import { Logger } from 'nestjs-pino';
+import { AppModule, AppOptions } from './app.module.js';
+import { runWithRequestContext } from './common/request-context.js';
+import { createValidationPipe } from './common/validation.js';
+import type { AppConfig } from './config/config.types.js';
+import { setupOpenApi } from './openapi/openapi.js';
+
+export const API_PREFIX = 'api/v1';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Everything lives under /api/v1 except the service info, health and Prometheus routes. */
+export function useApiPrefix(app: INestApplication): void {
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['/', 'health', 'metrics'] });
+}
+
+export type DatabaseReadyConfig = AppConfig & { database: { url: string } };
+
+/** Builds the whole HTTP application (not yet listening): used by the server and by the tests alike. */
+export async function createApp(
+  config: DatabaseReadyConfig,
+  options: AppOptions = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // Keep a caller's well-formed request id so a request can be followed across services.
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    logger: false,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    (request.raw as IncomingMessage & { routePattern?: string }).routePattern = request.routeOptions.url;
+    done();
+  });
+  // After body parsing, so the whole handler chain (guards included) sees the context.
+  fastify.addHook('preHandler', (request, _reply, done) => {
+    runWithRequestContext(
+      { requestId: String(request.id), ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null },
+      done,
+    );
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: [`'self'`],
+        styleSrc: [`'self'`, `'unsafe-inline'`],
+        imgSrc: [`'self'`, 'data:'],
+        scriptSrc: [`'self'`, `'unsafe-inline'`],
+      },
+    },
+  });
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: [...config.corsOrigins],
+      credentials: false,
+      exposedHeaders: ['x-request-id', 'retry-after'],
+    });
+  }
+  useApiPrefix(app);
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+  if (config.docsEnabled) setupOpenApi(app, config);
+
+  await app.init();
+  await fastify.ready();
+  return app;
+}

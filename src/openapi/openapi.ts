@@ -1,0 +1,103 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { ERROR_CODES } from '#src/common/problem.js';
+import type { AppConfig } from '#src/config/config.types.js';
+
+export const SECURITY = { jwt: 'jwt', apiKeyHeader: 'api-key', apiKeyBearer: 'api-key-bearer' } as const;
+
+const DESCRIPTION = `Issues, stores and checks one-time passwords (TOTP, RFC 6238; HOTP, RFC 4226).
+
+* **People** sign in with \`POST /api/v1/auth/login\` and send \`Authorization: Bearer <access token>\`.
+* **Enterprise clients** send their API key as \`X-API-Key: <key>\` or \`Authorization: Bearer <key>\`.
+
+Every error is an RFC 9457 problem (\`application/problem+json\`) with a stable \`code\` and the \`requestId\`
+(also in the \`X-Request-Id\` header). JSON fields are snake_case; an OTP code is always a string.`;
+
+export function buildOpenApiDocument(app: INestApplication, version: string): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('OTP Service API')
+    .setVersion(version)
+    .setDescription(DESCRIPTION)
+    .setLicense('Proprietary', 'https://example.com/license')
+    .addServer('/')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token' }, SECURITY.jwt)
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Enterprise API key' },
+      SECURITY.apiKeyHeader,
+    )
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'Enterprise API key as a bearer token' },
+      SECURITY.apiKeyBearer,
+    )
+    .build();
+  const document = SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
+  });
+  return withProblemDetails(document);
+}
+
+export function setupOpenApi(app: INestApplication, appConfig: AppConfig): void {
+  const document = buildOpenApiDocument(app, appConfig.version);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs/openapi.json',
+    yamlDocumentUrl: 'docs/openapi.yaml',
+    customSiteTitle: 'OTP Service API',
+  });
+}
+
+/** Adds the problem-details schema and documents it as the answer of every error. */
+function withProblemDetails(document: OpenAPIObject): OpenAPIObject {
+  document.components ??= {};
+  document.components.schemas ??= {};
+  document.components.schemas.ProblemDetails = {
+    type: 'object',
+    description: 'RFC 9457 problem details.',
+    required: ['type', 'title', 'status', 'detail', 'code', 'requestId'],
+    properties: {
+      type: { type: 'string', example: 'urn:problem-type:otp-service:validation-failed' },
+      title: { type: 'string', example: 'Bad Request' },
+      status: { type: 'integer', example: 400 },
+      detail: { type: 'string', example: 'Validation failed: digits' },
+      code: {
+        type: 'string',
+        description: `Stable machine-readable code:\n${Object.entries(ERROR_CODES)
+          .map(([code, meaning]) => `* \`${code}\`: ${meaning}`)
+          .join('\n')}`,
+        example: 'VALIDATION_FAILED',
+      },
+      requestId: { type: 'string', example: '3f1c2a7e-4b7d-4a61-9d8e-0c6a1f2b9e11' },
+      errors: {
+        type: 'array',
+        description: 'Validation errors by field',
+        items: {
+          type: 'object',
+          required: ['field', 'messages'],
+          properties: { field: { type: 'string' }, messages: { type: 'array', items: { type: 'string' } } },
+        },
+      },
+    },
+  };
+  const problem = {
+    description: 'Problem details',
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetails' } } },
+  };
+  for (const pathItem of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'patch', 'delete'] as const) {
+      const operation = pathItem[method];
+      if (!operation) continue;
+      for (const status of Object.keys(operation.responses)) {
+        const response = operation.responses[status] as { description?: string; content?: unknown } | undefined;
+        if (Number(status) >= 400 && response && !('$ref' in response) && !response.content) {
+          operation.responses[status] = {
+            ...response,
+            description: response.description ?? problem.description,
+            content: problem.content,
+          };
+        }
+      }
+      operation.responses['4XX'] ??= problem;
+      operation.responses['5XX'] ??= problem;
+    }
+  }
+  return document;
+}
