@@ -15,6 +15,7 @@
 //   BENCH_STARTUP_TIMEOUT seconds to wait for /health (60)
 //   BENCH_ENTRY          app entry point (default dist/src/main.js)
 //   BENCH_APP_<NAME>     passed to the app as <NAME> (e.g. BENCH_APP_REDIS_URL)
+/* global AbortSignal */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -270,8 +271,9 @@ async function runScenario(scenario, ctx) {
   const opts = requestOptions(effective, target.url);
   if (config.warmup > 0) await cannon({ ...opts, duration: config.warmup });
   const r = await cannon({ ...opts, duration: config.duration });
-  if (!target.proc.running)
+  if (!target.proc.running) {
     throw new Error(`${target.proc.name} died during ${scenario.name}\n${target.proc.output()}`);
+  }
   const failures = r.errors + r.timeouts + (effective.allowNon2xx ? 0 : r.non2xx);
   return {
     name: scenario.name,
@@ -524,7 +526,7 @@ async function main() {
   return 0;
 }
 
-let exitCode = 1;
+let exitCode;
 try {
   exitCode = await main();
 } catch (err) {

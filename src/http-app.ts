@@ -35,6 +35,8 @@ export async function createApp(
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
+    // On close: drop idle keep-alive sockets at once, let in-flight requests finish.
+    forceCloseConnections: 'idle',
     logger: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
@@ -48,6 +50,16 @@ export async function createApp(
     void reply.header('x-request-id', request.id);
     (request.raw as IncomingMessage & { routePattern?: string }).routePattern = request.routeOptions.url;
     done();
+  });
+  // While shutting down, answers close their connection so keep-alive clients let the server stop.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
   // After body parsing, so the whole handler chain (guards included) sees the context.
   fastify.addHook('preHandler', (request, _reply, done) => {
@@ -76,7 +88,6 @@ export async function createApp(
   }
   useApiPrefix(app);
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
   if (config.docsEnabled) setupOpenApi(app, config);
 
   await app.init();

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppOptions } from './app.module.js';
+import { AuditService } from './audit/audit.service.js';
 import type { AppConfig } from './config/config.types.js';
 import { EmbeddedPostgres } from './database/embedded-postgres.js';
 import { createApp } from './http-app.js';
@@ -23,6 +24,12 @@ export async function startServer(config: AppConfig, options: AppOptions = {}): 
     const url = config.database.url ?? embedded!.url;
     const app = await createApp({ ...config, database: { ...config.database, url } }, options);
     await app.listen({ port: config.port, host: config.host });
+    await app.get(AuditService).record({
+      actorType: 'system',
+      action: 'service.start',
+      status: 'success',
+      details: { version: config.version, embedded_database: Boolean(embedded) },
+    });
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     let closing: Promise<void> | undefined;

@@ -1,0 +1,39 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootApp, TestApp } from './support/test-app.js';
+
+describe('OpenAPI documentation', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await bootApp();
+  });
+  afterAll(() => t.close());
+
+  it('serves Swagger UI at /docs', async () => {
+    const res = await t.http().get('/docs').redirects(1).expect(200);
+    expect(res.text).toContain('swagger-ui');
+  });
+
+  it('serves the document with title, version, both auth schemes and the problem schema', async () => {
+    const { body } = await t.http().get('/docs/openapi.json').expect(200);
+    expect(body.info).toMatchObject({ title: 'OTP Service API', version: '0.0.0-test' });
+    expect(body.components.securitySchemes).toEqual({
+      jwt: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
+      'api-key': expect.objectContaining({ type: 'apiKey', in: 'header', name: 'X-API-Key' }),
+      'api-key-bearer': expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+    });
+    expect(body.components.schemas.ProblemDetails.required).toEqual([
+      'type', 'title', 'status', 'detail', 'code', 'requestId',
+    ]);
+    expect(body.paths['/health'].get.responses['4XX'].content).toHaveProperty('application/problem+json');
+  });
+
+  it('is not served when DOCS_ENABLED=false', async () => {
+    const hidden = await bootApp({ DOCS_ENABLED: 'false' });
+    try {
+      expect((await hidden.http().get('/docs/openapi.json')).status).toBe(404);
+    } finally {
+      await hidden.close();
+    }
+  });
+});
