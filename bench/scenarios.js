@@ -34,6 +34,7 @@ export const appEnv = {};
 export default [
   { name: 'baseline-hello', target: 'baseline', method: 'GET', path: '/', reference: true },
   { name: 'app-health', target: 'app', method: 'GET', path: '/health' },
+  { name: 'app-info', target: 'app', method: 'GET', path: '/' },
 
   // Example for later work (adjust paths/payloads to the real API):
   // {

@@ -1,10 +1,10 @@
 import { DynamicModule, Global, Module, Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { AuditModule } from './audit/audit.module.js';
 import { Clock, SystemClock } from './common/clock.js';
-import { loggerParams } from './common/logging.js';
+import { nestLoggerParams } from './common/logging.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.types.js';
@@ -30,13 +30,17 @@ class ClockModule {
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig & { database: { url: string } }, options: AppOptions = {}): DynamicModule {
+  static forRoot(
+    config: AppConfig & { database: { url: string } },
+    logger: Logger,
+    options: AppOptions = {},
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
         ClockModule.forRoot(options.clock ?? new SystemClock()),
-        LoggerModule.forRoot(loggerParams(config.logLevel, options.logDestination)),
+        LoggerModule.forRoot(nestLoggerParams(logger)),
         DatabaseModule.forRoot({ ...config.database, url: config.database.url }),
         AuditModule,
         HealthModule,

@@ -6,12 +6,16 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module.js';
+import { createRootLogger, RequestLogController } from './common/logging.js';
 import { runWithRequestContext } from './common/request-context.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.types.js';
 import { setupOpenApi } from './openapi/openapi.js';
 
 export const API_PREFIX = 'api/v1';
+/** Swagger UI is the one HTML page: it needs its own scripts, styles and inline images. */
+const DOCS_CSP =
+  "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Everything lives under /api/v1 except the service info, health and Prometheus routes. */
@@ -26,7 +30,10 @@ export async function createApp(
   config: DatabaseReadyConfig,
   options: AppOptions = {},
 ): Promise<NestFastifyApplication> {
+  const logger = createRootLogger(config.logLevel, options.logDestination);
   const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    logController: new RequestLogController(),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     // Keep a caller's well-formed request id so a request can be followed across services.
@@ -37,9 +44,8 @@ export async function createApp(
     requestIdHeader: false,
     // On close: drop idle keep-alive sockets at once, let in-flight requests finish.
     forceCloseConnections: 'idle',
-    logger: false,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, options), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger, options), adapter, {
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
@@ -48,7 +54,6 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
-    (request.raw as IncomingMessage & { routePattern?: string }).routePattern = request.routeOptions.url;
     done();
   });
   // While shutting down, answers close their connection so keep-alive clients let the server stop.
@@ -57,8 +62,9 @@ export async function createApp(
     closing = true;
     done();
   });
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
+    if (request.url.startsWith('/docs')) void reply.header('content-security-policy', DOCS_CSP);
     done(null, payload);
   });
   // After body parsing, so the whole handler chain (guards included) sees the context.
@@ -69,15 +75,16 @@ export async function createApp(
     );
   });
 
+  // API answers are JSON: they may not be framed, nor load or run anything. Headers that
+  // only matter to HTML pages are left out (each costs bytes on every response).
   await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: [`'self'`],
-        styleSrc: [`'self'`, `'unsafe-inline'`],
-        imgSrc: [`'self'`, 'data:'],
-        scriptSrc: [`'self'`, `'unsafe-inline'`],
-      },
-    },
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: [`'none'`], frameAncestors: [`'none'`] } },
+    originAgentCluster: false,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xFrameOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false,
   });
   if (config.corsOrigins.length > 0) {
     app.enableCors({

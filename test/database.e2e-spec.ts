@@ -36,7 +36,9 @@ describe('database schema', () => {
       expect(await runMigrations(ds)).toEqual([]);
       expect(await schemaDrift(ds)).toEqual([]);
       for (let i = 0; i < MIGRATIONS.length; i++) await ds.undoLastMigration();
-      const [{ count }] = await ds.query(`SELECT count(*)::int AS count FROM information_schema.tables WHERE table_name = 'audit_logs'`);
+      const [{ count }] = await ds.query(
+        `SELECT count(*)::int AS count FROM information_schema.tables WHERE table_name = 'audit_logs'`,
+      );
       expect(count).toBe(0);
     } finally {
       await ds.destroy();

@@ -17,12 +17,17 @@ describe('health and service info', () => {
 
   it('GET / names the service and links the docs', async () => {
     const res = await t.http().get('/').expect(200);
-    expect(res.body).toEqual({ name: 'otp-service', version: '0.0.0-test', docs: '/docs', openapi: '/docs/openapi.json' });
+    expect(res.body).toEqual({
+      name: 'otp-service',
+      version: '0.0.0-test',
+      docs: '/docs',
+      openapi: '/docs/openapi.json',
+    });
   });
 
   it('GET /health answers 503 with database down when the database is unreachable', async () => {
     const db = await EmbeddedPostgres.start(undefined, 8);
-    const app = await bootApp({ DATABASE_URL: db.url });
+    const app = await bootApp({ DATABASE_URL: db.url, HEALTH_CACHE_MS: '0' });
     try {
       await app.http().get('/health').expect(200);
       await db.stop();

@@ -110,7 +110,9 @@ describe('common HTTP behaviour', () => {
     const res = await t.http().get('/health');
     expect(res.headers['strict-transport-security']).toMatch(/max-age=\d+/);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+    const docs = await t.http().get('/docs/openapi.json');
+    expect(docs.headers['content-security-policy']).toContain("script-src 'self' 'unsafe-inline'");
   });
 
   it('allows CORS only for configured origins', async () => {

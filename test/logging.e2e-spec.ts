@@ -16,10 +16,11 @@ describe('request logs', () => {
 
   it('writes one JSON line per request with id, method, route, status and latency', async () => {
     await t.http().get('/health').set('x-request-id', 'log-line-1').expect(200);
-    const entry = lines.map((line) => JSON.parse(line)).find((e) => e.req?.id === 'log-line-1');
+    const entry = lines.map((line) => JSON.parse(line)).find((e) => e.reqId === 'log-line-1');
     expect(entry).toMatchObject({
-      req: { id: 'log-line-1', method: 'GET', path: '/health' },
-      res: { statusCode: 200 },
+      reqId: 'log-line-1',
+      request: { method: 'GET', path: '/health' },
+      status: 200,
       route: '/health',
       responseTime: expect.any(Number),
     });
@@ -37,7 +38,7 @@ describe('request logs', () => {
     const output = lines.join('\n');
     expect(output).toContain('log-line-2');
     for (const secret of secrets) expect(output).not.toContain(secret);
-    const entry = lines.map((line) => JSON.parse(line)).find((e) => e.req?.id === 'log-line-2');
-    expect(entry.req.headers.authorization).toBe('[REDACTED]');
+    const entry = lines.map((line) => JSON.parse(line)).find((e) => e.reqId === 'log-line-2');
+    expect(entry.request.headers).toMatchObject({ authorization: '[REDACTED]', 'x-api-key': '[REDACTED]' });
   });
 });

@@ -23,7 +23,12 @@ describe('OpenAPI documentation', () => {
       'api-key-bearer': expect.objectContaining({ type: 'http', scheme: 'bearer' }),
     });
     expect(body.components.schemas.ProblemDetails.required).toEqual([
-      'type', 'title', 'status', 'detail', 'code', 'requestId',
+      'type',
+      'title',
+      'status',
+      'detail',
+      'code',
+      'requestId',
     ]);
     expect(body.paths['/health'].get.responses['4XX'].content).toHaveProperty('application/problem+json');
   });

@@ -111,8 +111,9 @@ export class AuditChainService implements OnApplicationBootstrap, OnApplicationS
         prevHash = row.hash!;
         lastSeq = seq;
       }
-      if (rows.length < VERIFY_BATCH)
-        {return { ok: true, checked, firstBrokenId: null, unsealed: await this.countUnsealed() };}
+      if (rows.length < VERIFY_BATCH) {
+        return { ok: true, checked, firstBrokenId: null, unsealed: await this.countUnsealed() };
+      }
     }
   }
 

@@ -1,43 +1,43 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DestinationStream } from 'pino';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
-/** Anything that may carry a credential, wherever it appears in a log line. */
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers["x-api-key"]',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  ...['password', 'new_password', 'current_password', 'secret', 'mfa_secret', 'token', 'access_token', 'refresh_token']
-    .concat(['key', 'api_key', 'derived_key', 'code', 'otp', 'otp_code', 'mfa_code', 'recovery_code'])
-    .flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
-];
+/** Request headers that carry credentials: logged only as "[REDACTED]" when present. */
+export const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'cookie'] as const;
+const REDACTED = '[REDACTED]';
 
-type RequestWithRoute = IncomingMessage & { id?: string; routePattern?: string };
+/** The root JSON logger; Fastify gives each request a child carrying its `reqId`. */
+export function createRootLogger(level: string, destination?: DestinationStream): Logger {
+  return pino({ level }, destination);
+}
 
-/** JSON lines: one per request with id, method, route, status and latency; credentials redacted. */
-export function loggerParams(level: string, destination?: DestinationStream): Params {
-  return {
-    pinoHttp: [
+/** Nest's own logging goes through the request's logger when there is one, the root otherwise. */
+export function nestLoggerParams(logger: Logger): Params {
+  return { useExisting: true, pinoHttp: { logger } };
+}
+
+/**
+ * One line per request, written when it completes: id, method, path, route, status and
+ * latency. Bodies and query strings are never logged; credential headers are masked.
+ */
+export class RequestLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const status = reply.statusCode;
+    const level = error || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    if (!(request.log as unknown as Logger).isLevelEnabled(level)) return;
+    const headers: Record<string, unknown> = { 'user-agent': request.headers['user-agent'] };
+    for (const name of CREDENTIAL_HEADERS) if (request.headers[name] !== undefined) headers[name] = REDACTED;
+    request.log[level](
       {
-        level,
-        genReqId: (req: IncomingMessage) => (req as RequestWithRoute).id ?? '',
-        customProps: (req: IncomingMessage) => ({ route: (req as RequestWithRoute).routePattern }),
-        customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
-          error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-        serializers: {
-          // The path only: query strings are not logged.
-          req: (req: { id: string; method: string; url: string; headers: Record<string, unknown> }) => ({
-            id: req.id,
-            method: req.method,
-            path: req.url.split('?')[0],
-            headers: { 'user-agent': req.headers['user-agent'], authorization: req.headers.authorization },
-          }),
-          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        },
-        redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+        // Own keys: Fastify's `req`/`res` serializers would reshape these.
+        request: { method: request.method, path: request.url.split('?')[0], headers },
+        route: request.routeOptions.url,
+        status,
+        responseTime: Math.round(reply.elapsedTime * 100) / 100,
       },
-      destination as DestinationStream,
-    ],
-  };
+      'request completed',
+    );
+  }
 }

@@ -35,6 +35,8 @@ export interface AppConfig {
   readonly docsEnabled: boolean;
   readonly bodyLimitBytes: number;
   readonly audit: { readonly sealIntervalMs: number };
+  /** How long a database health result is reused, milliseconds. */
+  readonly healthCacheMs: number;
 }
 
 /** A configuration value is missing or invalid; the message names the variable. */

@@ -93,6 +93,7 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
     docsEnabled: bool(env, 'DOCS_ENABLED', true),
     bodyLimitBytes: int(env, 'BODY_LIMIT', 1_048_576, 1024, 50 * 1_048_576),
     audit: { sealIntervalMs: int(env, 'AUDIT_SEAL_INTERVAL_MS', 1000, 50, 3_600_000) },
+    healthCacheMs: int(env, 'HEALTH_CACHE_MS', 1000, 0, 60_000),
   };
   return { config, warnings };
 }

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AppModule } from '#src/app.module.js';
+import { createRootLogger } from '#src/common/logging.js';
 import { loadConfig } from '#src/config/load-config.js';
 import { useApiPrefix } from '#src/http-app.js';
 import { SERVICE_VERSION } from '#src/version.js';
@@ -18,7 +19,10 @@ const { config } = loadConfig(
   SERVICE_VERSION,
 );
 const app = await NestFactory.create(
-  AppModule.forRoot({ ...config, database: { ...config.database, url: 'postgres://unused' } }),
+  AppModule.forRoot(
+    { ...config, database: { ...config.database, url: 'postgres://unused' } },
+    createRootLogger('silent'),
+  ),
   new FastifyAdapter(),
   { preview: true, logger: false, abortOnError: false },
 );

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ERROR_CODES } from '#src/common/problem.js';
+import { PUBLIC_EXTENSION } from '#src/common/public.decorator.js';
 import type { AppConfig } from '#src/config/config.types.js';
 
 export const SECURITY = { jwt: 'jwt', apiKeyHeader: 'api-key', apiKeyBearer: 'api-key-bearer' } as const;
@@ -26,7 +27,7 @@ export function buildOpenApiDocument(app: INestApplication, version: string): Op
       SECURITY.apiKeyHeader,
     )
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', description: 'Enterprise API key as a bearer token' },
+      { type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'Enterprise API key as a bearer token' },
       SECURITY.apiKeyBearer,
     )
     .build();
@@ -94,6 +95,14 @@ function withProblemDetails(document: OpenAPIObject): OpenAPIObject {
             content: problem.content,
           };
         }
+      }
+      // Authentication is the default: public routes say so explicitly, the rest need a token.
+      const extensible = operation as typeof operation & { [PUBLIC_EXTENSION]?: boolean };
+      if (extensible[PUBLIC_EXTENSION]) {
+        operation.security = [];
+        delete extensible[PUBLIC_EXTENSION];
+      } else {
+        operation.security ??= [{ [SECURITY.jwt]: [] }];
       }
       operation.responses['4XX'] ??= problem;
       operation.responses['5XX'] ??= problem;

@@ -90,8 +90,9 @@ export function parseOtpauthUri(uri: string): ParsedOtpauthUri {
   const [, rawType = '', rawLabel = '', rawQuery = ''] = match;
 
   const type = rawType.toLowerCase();
-  if (type !== 'totp' && type !== 'hotp')
-    {throw new InvalidOtpauthUriError(`unknown OTP type "${rawType}" (expected totp or hotp)`);}
+  if (type !== 'totp' && type !== 'hotp') {
+    throw new InvalidOtpauthUriError(`unknown OTP type "${rawType}" (expected totp or hotp)`);
+  }
 
   // Query strings follow form encoding, so '+' means space there (URLSearchParams does that).
   const query = new URLSearchParams(rawQuery);
@@ -119,8 +120,9 @@ export function parseOtpauthUri(uri: string): ParsedOtpauthUri {
   const algorithm = (Object.keys(ALGORITHM_PARAM) as OtpAlgorithm[]).find(
     (a) => ALGORITHM_PARAM[a] === rawAlgorithm.toUpperCase(),
   );
-  if (!algorithm)
-    {throw new InvalidOtpauthUriError(`unsupported algorithm "${rawAlgorithm}" (expected SHA1, SHA256 or SHA512)`);}
+  if (!algorithm) {
+    throw new InvalidOtpauthUriError(`unsupported algorithm "${rawAlgorithm}" (expected SHA1, SHA256 or SHA512)`);
+  }
 
   const digits = parseIntParam(query, 'digits', 6);
   if (digits < MIN_DIGITS || digits > MAX_DIGITS) {

@@ -17,7 +17,11 @@ export function assertBuilt(): void {
 
 export function runToExit(env: Record<string, string>): { status: number | null; stderr: string } {
   assertBuilt();
-  const result = spawnSync(process.execPath, [MAIN], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 20_000 });
+  const result = spawnSync(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   return { status: result.status, stderr: result.stderr };
 }
 
