@@ -37,7 +37,7 @@ describe('database schema', () => {
       expect(await schemaDrift(ds)).toEqual([]);
       for (let i = 0; i < MIGRATIONS.length; i++) await ds.undoLastMigration();
       const [{ count }] = await ds.query(
-        `SELECT count(*)::int AS count FROM information_schema.tables WHERE table_name = 'audit_logs'`,
+        `SELECT count(*)::int AS count FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'`,
       );
       expect(count).toBe(0);
     } finally {

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
         process.stdout.write((await dataSource.showMigrations()) ? 'pending migrations\n' : 'schema is up to date\n');
         break;
       case 'generate':
+        // Diff the entities against the schema the existing migrations produce.
+        await runMigrations(dataSource);
         generate(name, await schemaDrift(dataSource));
         break;
       default:
