@@ -35,6 +35,17 @@ export interface AppConfig {
   readonly docsEnabled: boolean;
   readonly bodyLimitBytes: number;
   readonly audit: { readonly sealIntervalMs: number };
+  readonly rateLimit: {
+    /** Requests per minute per caller (user, API key or IP) on routes without a stricter policy. */
+    readonly defaultPerMinute: number;
+    /** Scales every limit (load tests); 1 in production. */
+    readonly multiplier: number;
+  };
+  readonly lockout: {
+    /** Consecutive failed logins that lock an account. */
+    readonly maxFailedLogins: number;
+    readonly lockMinutes: number;
+  };
   /** How long a database health result is reused, milliseconds. */
   readonly healthCacheMs: number;
 }

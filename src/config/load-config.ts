@@ -94,6 +94,14 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
     bodyLimitBytes: int(env, 'BODY_LIMIT', 1_048_576, 1024, 50 * 1_048_576),
     audit: { sealIntervalMs: int(env, 'AUDIT_SEAL_INTERVAL_MS', 1000, 50, 3_600_000) },
     healthCacheMs: int(env, 'HEALTH_CACHE_MS', 1000, 0, 60_000),
+    rateLimit: {
+      defaultPerMinute: int(env, 'RATE_LIMIT_DEFAULT_PER_MINUTE', 600, 1, 1_000_000),
+      multiplier: int(env, 'RATE_LIMIT_MULTIPLIER', 1, 1, 1_000_000),
+    },
+    lockout: {
+      maxFailedLogins: int(env, 'LOGIN_MAX_FAILURES', 5, 1, 100),
+      lockMinutes: int(env, 'LOGIN_LOCK_MINUTES', 15, 1, 1440),
+    },
   };
   return { config, warnings };
 }

@@ -25,6 +25,11 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     MASTER_SECRETS: `1:${testSecret()}`,
     LOG_LEVEL: 'silent',
     AUDIT_SEAL_INTERVAL_MS: '3600000',
+    RATE_LIMIT_DEFAULT_PER_MINUTE: '100000',
+    // Named limits (login 5/5 min…) would trip the functional tests; rate-limit specs set 1.
+    RATE_LIMIT_MULTIPLIER: '1000',
+    // A known first-admin password, so boots never print a generated one.
+    ADMIN_PASSWORD: 'Admin-Password-1!',
     ...overrides,
   };
 }

@@ -1,0 +1,177 @@
+import { HttpStatus, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import { AuditService } from '#src/audit/audit.service.js';
+import type { UserPrincipal } from '#src/common/auth/principal.js';
+import type { Page, PageQueryDto } from '#src/common/pagination.dto.js';
+import { ProblemException } from '#src/common/problem.js';
+import type { ClientPrincipal } from '#src/common/auth/principal.js';
+import { Clock } from '#src/common/clock.js';
+import { APP_CONFIG } from '#src/config/config.module.js';
+import type { AppConfig } from '#src/config/config.types.js';
+import { generateApiKey, hashApiKey } from './api-key-format.js';
+import { API_KEY_SCOPES, ApiKey } from './api-key.entity.js';
+import { ApiKeyResponseDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
+
+/** The client a key given in the API_KEY setting acts for. */
+export const DEFAULT_CLIENT_ID = 'default';
+
+const notFound = (): ProblemException =>
+  new ProblemException(HttpStatus.NOT_FOUND, 'API_KEY_NOT_FOUND', 'No such API key.');
+
+/** Who changes a key: an administrator over the API, or the operator's command line. */
+export type ActorRef = UserPrincipal | { kind: 'system' };
+
+export type ApiKeyAuthentication =
+  | { ok: true; principal: ClientPrincipal }
+  | { ok: false; reason: 'unknown' | 'revoked' | 'expired'; apiKeyId?: string };
+
+@Injectable()
+export class ApiKeysService implements OnApplicationBootstrap {
+  constructor(
+    @InjectRepository(ApiKey) private readonly apiKeys: Repository<ApiKey>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Issues a key; its secret is in this answer only. */
+  async create(dto: CreateApiKeyDto, actor: ActorRef): Promise<CreatedApiKeyDto> {
+    const generated = generateApiKey();
+    return this.dataSource.transaction(async (manager) => {
+      const key = await manager.save(
+        manager.create(ApiKey, {
+          name: dto.name,
+          clientId: dto.client_id,
+          scopes: dto.scopes,
+          expiresAt: dto.expires_at ?? null,
+          prefix: generated.prefix,
+          keyHash: generated.hash,
+          createdBy: actor.kind === 'user' ? actor.userId : null,
+        }),
+      );
+      await this.record(manager, actor, 'api_key.create', key.id, { client_id: key.clientId, scopes: key.scopes });
+      return { ...this.toResponse(key), key: generated.key };
+    });
+  }
+
+  async list(query: PageQueryDto): Promise<Page<ApiKeyResponseDto>> {
+    const [rows, total] = await this.apiKeys.findAndCount({
+      order: { createdAt: 'DESC', id: 'ASC' },
+      take: query.limit,
+      skip: query.offset,
+    });
+    return { items: rows.map((k) => this.toResponse(k)), total, limit: query.limit, offset: query.offset };
+  }
+
+  async get(id: string): Promise<ApiKeyResponseDto> {
+    const key = await this.apiKeys.findOne({ where: { id } });
+    if (!key) throw notFound();
+    return this.toResponse(key);
+  }
+
+  /** A new secret for the same key (name, client, scopes); the old secret stops working at once. */
+  async rotate(id: string, actor: ActorRef): Promise<CreatedApiKeyDto> {
+    const generated = generateApiKey();
+    return this.dataSource.transaction(async (manager) => {
+      const key = await manager.findOne(ApiKey, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!key) throw notFound();
+      if (key.revokedAt) {
+        throw new ProblemException(HttpStatus.CONFLICT, 'API_KEY_REVOKED', 'A revoked key cannot be rotated.');
+      }
+      Object.assign(key, { prefix: generated.prefix, keyHash: generated.hash });
+      await manager.save(key);
+      await this.record(manager, actor, 'api_key.rotate', key.id, { client_id: key.clientId });
+      return { ...this.toResponse(key), key: generated.key };
+    });
+  }
+
+  async revoke(id: string, actor: ActorRef): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const key = await manager.findOne(ApiKey, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!key) throw notFound();
+      if (!key.revokedAt) await manager.update(ApiKey, { id }, { revokedAt: this.clock.now() });
+      await this.record(manager, actor, 'api_key.revoke', id, { client_id: key.clientId });
+    });
+  }
+
+  /** A key set in API_KEY is registered (by its hash) for the default client with every client scope. */
+  async onApplicationBootstrap(): Promise<void> {
+    const key = this.config.bootstrapApiKey;
+    if (!key) return;
+    const keyHash = hashApiKey(key);
+    await this.dataSource.transaction(async (manager) => {
+      if (await manager.exists(ApiKey, { where: { keyHash } })) return;
+      const created = await manager.save(
+        manager.create(ApiKey, {
+          name: 'API_KEY setting',
+          clientId: DEFAULT_CLIENT_ID,
+          scopes: API_KEY_SCOPES.filter((scope) => scope !== 'keys:admin'),
+          prefix: `env_${keyHash.slice(0, 8)}`,
+          keyHash,
+        }),
+      );
+      await this.record(manager, { kind: 'system' }, 'api_key.bootstrap', created.id, { client_id: DEFAULT_CLIENT_ID });
+    });
+    new Logger('ApiKeys').log(`API key from the API_KEY setting registered for client "${DEFAULT_CLIENT_ID}"`);
+  }
+
+  private toResponse(key: ApiKey): ApiKeyResponseDto {
+    const now = this.clock.now();
+    return {
+      id: key.id,
+      name: key.name,
+      client_id: key.clientId,
+      prefix: key.prefix,
+      scopes: key.scopes,
+      expires_at: key.expiresAt?.toISOString() ?? null,
+      last_used_at: key.lastUsedAt?.toISOString() ?? null,
+      usage_count: Number(key.usageCount ?? 0),
+      revoked_at: key.revokedAt?.toISOString() ?? null,
+      status: key.revokedAt ? 'revoked' : key.expiresAt && key.expiresAt <= now ? 'expired' : 'active',
+      created_at: key.createdAt.toISOString(),
+    };
+  }
+
+  private record(
+    manager: EntityManager,
+    actor: ActorRef,
+    action: string,
+    id: string,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    return this.audit.record(
+      {
+        actorType: actor.kind === 'user' ? 'user' : 'system',
+        actorId: actor.kind === 'user' ? actor.userId : null,
+        action,
+        resource: 'api_key',
+        resourceId: id,
+        status: 'success',
+        details,
+      },
+      manager,
+    );
+  }
+
+  /** Resolves a presented key to its client; counts the use. */
+  async authenticate(rawKey: string): Promise<ApiKeyAuthentication> {
+    const now = this.clock.now();
+    const rows: ApiKey[] = await this.apiKeys
+      .query(
+        `UPDATE api_keys SET last_used_at = $2, usage_count = usage_count + 1
+        WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+        RETURNING id, client_id AS "clientId", scopes`,
+        [hashApiKey(rawKey), now],
+      )
+      .then(([updated]: [ApiKey[]]) => updated);
+    if (rows.length === 1) {
+      const [key] = rows;
+      return { ok: true, principal: { kind: 'api_key', apiKeyId: key.id, clientId: key.clientId, scopes: key.scopes } };
+    }
+    const known = await this.apiKeys.findOne({ where: { keyHash: hashApiKey(rawKey) } });
+    if (!known) return { ok: false, reason: 'unknown' };
+    return { ok: false, reason: known.revokedAt ? 'revoked' : 'expired', apiKeyId: known.id };
+  }
+}

@@ -1,0 +1,120 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, UserAuth } from '#src/common/auth/auth.decorators.js';
+import type { UserPrincipal } from '#src/common/auth/principal.js';
+import { Public } from '#src/common/public.decorator.js';
+import { RateLimit } from '#src/common/rate-limit/rate-limit.policies.js';
+import { UuidParam } from '#src/common/validators.js';
+import { AuthService } from './auth.service.js';
+import {
+  ChangePasswordDto,
+  LoginDto,
+  LoginResponseDto,
+  LogoutDto,
+  MfaCodeDto,
+  MfaDisableDto,
+  MfaEnabledDto,
+  MfaEnrolmentDto,
+  MfaStatusDto,
+  RefreshDto,
+  SessionResponseDto,
+  TokenResponseDto,
+} from './dto/auth.dto.js';
+import { MfaService } from './mfa.service.js';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly mfa: MfaService,
+  ) {}
+
+  @Post('login')
+  @HttpCode(200)
+  @Public()
+  @RateLimit('login')
+  @ApiOperation({
+    summary: 'Sign in with username or e-mail and password (+ mfa_code when MFA is on)',
+    description: 'Without a needed MFA code the answer is `{"mfa_required": true}` and no tokens.',
+  })
+  @ApiOkResponse({ type: LoginResponseDto })
+  login(@Body() dto: LoginDto): Promise<LoginResponseDto> {
+    return this.auth.login(dto);
+  }
+
+  @Post('refresh')
+  @HttpCode(200)
+  @Public()
+  @ApiOperation({ summary: 'Exchange a refresh token for new tokens (the old one stops working)' })
+  @ApiOkResponse({ type: TokenResponseDto })
+  refresh(@Body() dto: RefreshDto): Promise<TokenResponseDto> {
+    return this.auth.refresh(dto.refresh_token);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @UserAuth({ allowPendingPasswordChange: true })
+  @ApiOperation({ summary: 'End this login; its access and refresh tokens stop working' })
+  @ApiNoContentResponse()
+  logout(@CurrentUser() me: UserPrincipal, @Body() dto: LogoutDto): Promise<void> {
+    return this.auth.logout(me, dto.refresh_token);
+  }
+
+  @Get('sessions')
+  @UserAuth()
+  @ApiOperation({ summary: 'My live sessions' })
+  @ApiOkResponse({ type: [SessionResponseDto] })
+  sessions(@CurrentUser() me: UserPrincipal): Promise<SessionResponseDto[]> {
+    return this.auth.listSessions(me);
+  }
+
+  @Delete('sessions/:id')
+  @HttpCode(204)
+  @UserAuth()
+  @ApiOperation({ summary: 'End one of my sessions' })
+  @ApiNoContentResponse()
+  revokeSession(@CurrentUser() me: UserPrincipal, @Param('id', UuidParam) id: string): Promise<void> {
+    return this.auth.revokeSession(me, id);
+  }
+
+  @Post('change-password')
+  @HttpCode(204)
+  @UserAuth({ allowPendingPasswordChange: true })
+  @ApiOperation({ summary: 'Change my password; my other sessions end' })
+  @ApiNoContentResponse()
+  changePassword(@CurrentUser() me: UserPrincipal, @Body() dto: ChangePasswordDto): Promise<void> {
+    return this.auth.changePassword(me, dto);
+  }
+
+  @Post('mfa/enable')
+  @HttpCode(200)
+  @UserAuth()
+  @ApiOperation({ summary: 'Start TOTP MFA enrolment: secret, otpauth URI and QR code' })
+  @ApiOkResponse({ type: MfaEnrolmentDto })
+  enableMfa(@CurrentUser() me: UserPrincipal): Promise<MfaEnrolmentDto> {
+    return this.mfa.enable(me);
+  }
+
+  @Post('mfa/verify')
+  @HttpCode(200)
+  @UserAuth()
+  @RateLimit('mfaVerify')
+  @ApiOperation({ summary: 'Confirm enrolment with a first code; answers 10 single-use recovery codes' })
+  @ApiOkResponse({ type: MfaEnabledDto })
+  verifyMfa(@CurrentUser() me: UserPrincipal, @Body() dto: MfaCodeDto): Promise<MfaEnabledDto> {
+    return this.mfa.confirm(me, dto.code);
+  }
+
+  @Post('mfa/disable')
+  @HttpCode(200)
+  @UserAuth()
+  @RateLimit('mfaVerify')
+  @ApiOperation({ summary: 'Turn MFA off with the password and a code' })
+  @ApiOkResponse({ type: MfaStatusDto })
+  async disableMfa(@CurrentUser() me: UserPrincipal, @Body() dto: MfaDisableDto): Promise<MfaStatusDto> {
+    await this.auth.confirmPassword(me, dto.password);
+    await this.mfa.disable(me, dto.code);
+    return { mfa_enabled: false };
+  }
+}

@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiKeysModule } from '#src/api-keys/api-keys.module.js';
+import { APP_CONFIG } from '#src/config/config.module.js';
+import type { AppConfig } from '#src/config/config.types.js';
+import { UsersModule } from '#src/users/users.module.js';
+import { AuthController } from './auth.controller.js';
+import { AuthGuard } from './auth.guard.js';
+import { AuthService } from './auth.service.js';
+import { MfaService } from './mfa.service.js';
+import { RecoveryCode } from './recovery-code.entity.js';
+import { Session } from './session.entity.js';
+import { TokenService } from './token.service.js';
+
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([Session, RecoveryCode]),
+    JwtModule.registerAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({ secret: config.jwt.secret }),
+    }),
+    UsersModule,
+    ApiKeysModule,
+  ],
+  controllers: [AuthController],
+  providers: [AuthService, MfaService, TokenService, AuthGuard],
+  exports: [AuthGuard, TokenService],
+})
+export class AuthModule {}

@@ -1,0 +1,28 @@
+import type { ApiKeyScope } from '#src/api-keys/api-key.entity.js';
+import type { UserRole } from '#src/users/user.entity.js';
+
+/** A person signed in with an access token. */
+export interface UserPrincipal {
+  kind: 'user';
+  userId: string;
+  username: string;
+  role: UserRole;
+  sessionId: string;
+}
+
+/** An enterprise client calling with an API key. */
+export interface ClientPrincipal {
+  kind: 'api_key';
+  apiKeyId: string;
+  clientId: string;
+  scopes: readonly ApiKeyScope[];
+}
+
+export type Principal = UserPrincipal | ClientPrincipal;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the global auth guard on every authenticated request. */
+    principal?: Principal;
+  }
+}

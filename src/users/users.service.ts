@@ -1,0 +1,258 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { Brackets, DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
+import { AuditService } from '#src/audit/audit.service.js';
+import type { UserPrincipal } from '#src/common/auth/principal.js';
+import { Clock } from '#src/common/clock.js';
+import type { Page } from '#src/common/pagination.dto.js';
+import { ProblemException } from '#src/common/problem.js';
+import { AdminUpdateUserDto, ListUsersQueryDto, RegisterDto, UpdateMeDto, UserResponseDto } from './dto/user.dto.js';
+import { hashPassword } from './password-hasher.js';
+import { User } from './user.entity.js';
+import { toUserResponse } from './users.mapper.js';
+
+/** A user as login needs it: with the password hash and MFA state. */
+export type UserWithSecrets = User & { passwordHash: string; mfaSecret: string | null; mfaLastStep: string | null };
+
+const notFound = (): ProblemException => new ProblemException(HttpStatus.NOT_FOUND, 'USER_NOT_FOUND', 'No such user.');
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  async register(dto: RegisterDto): Promise<UserResponseDto> {
+    const passwordHash = await hashPassword(dto.password);
+    const user = await this.dataSource.transaction(async (manager) => {
+      const created = await this.insertUser(manager, {
+        username: dto.username,
+        email: dto.email,
+        passwordHash,
+        department: dto.department ?? null,
+        jobTitle: dto.job_title ?? null,
+      });
+      await this.audit.record(
+        {
+          actorType: 'user',
+          actorId: created.id,
+          action: 'user.register',
+          resource: 'user',
+          resourceId: created.id,
+          status: 'success',
+        },
+        manager,
+      );
+      return created;
+    });
+    return toUserResponse(user);
+  }
+
+  /** Inserts a user; a taken username or e-mail is a 409, not a 500. */
+  async insertUser(manager: EntityManager, fields: Partial<User> & { passwordHash: string }): Promise<User> {
+    try {
+      return await manager.save(manager.create(User, fields));
+    } catch (error) {
+      const constraint = (error as QueryFailedError & { constraint?: string }).constraint;
+      if (constraint === 'UQ_users_username') {
+        throw new ProblemException(HttpStatus.CONFLICT, 'USERNAME_TAKEN', 'That username is taken.');
+      }
+      if (constraint === 'UQ_users_email') {
+        throw new ProblemException(HttpStatus.CONFLICT, 'EMAIL_TAKEN', 'That e-mail address is already registered.');
+      }
+      throw error;
+    }
+  }
+
+  /** By username or e-mail, case-insensitively, with the secrets login needs. */
+  findForLogin(login: string): Promise<UserWithSecrets | null> {
+    return this.users
+      .createQueryBuilder('u')
+      .addSelect(['u.passwordHash', 'u.mfaSecret', 'u.mfaLastStep'])
+      .where('lower(u.username) = lower(:login) OR lower(u.email) = lower(:login)', { login })
+      .getOne() as Promise<UserWithSecrets | null>;
+  }
+
+  /** Pass the transaction's manager when inside one: the embedded database serves one transaction at a time. */
+  async findWithSecrets(id: string, manager: EntityManager = this.dataSource.manager): Promise<UserWithSecrets> {
+    const user = await manager
+      .createQueryBuilder(User, 'u')
+      .addSelect(['u.passwordHash', 'u.mfaSecret', 'u.mfaLastStep'])
+      .where('u.id = :id', { id })
+      .getOne();
+    if (!user) throw notFound();
+    return user as UserWithSecrets;
+  }
+
+  async getById(id: string): Promise<UserResponseDto> {
+    const user = await this.users.findOne({ where: { id } });
+    if (!user) throw notFound();
+    return toUserResponse(user);
+  }
+
+  async updateMe(me: UserPrincipal, dto: UpdateMeDto): Promise<UserResponseDto> {
+    return this.update(me.userId, { department: dto.department, jobTitle: dto.job_title }, me, 'user.update_self');
+  }
+
+  async list(query: ListUsersQueryDto): Promise<Page<UserResponseDto>> {
+    const qb = this.users.createQueryBuilder('u');
+    if (query.role) qb.andWhere('u.role = :role', { role: query.role });
+    if (query.is_active !== undefined) qb.andWhere('u.is_active = :active', { active: query.is_active });
+    if (query.locked !== undefined) {
+      qb.andWhere(query.locked ? 'u.locked_until > :now' : '(u.locked_until IS NULL OR u.locked_until <= :now)', {
+        now: this.clock.now(),
+      });
+    }
+    if (query.search) {
+      const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb.andWhere(new Brackets((w) => w.where('u.username ILIKE :p', { p: pattern }).orWhere('u.email ILIKE :p')));
+    }
+    const [rows, total] = await qb
+      .orderBy('u.created_at', 'DESC')
+      .addOrderBy('u.id')
+      .take(query.limit)
+      .skip(query.offset)
+      .getManyAndCount();
+    return { items: rows.map(toUserResponse), total, limit: query.limit, offset: query.offset };
+  }
+
+  async adminUpdate(id: string, dto: AdminUpdateUserDto, admin: UserPrincipal): Promise<UserResponseDto> {
+    if (id === admin.userId && (dto.role === 'user' || dto.is_active === false)) {
+      throw new ProblemException(
+        HttpStatus.CONFLICT,
+        'SELF_LOCKOUT',
+        'Administrators cannot demote or disable themselves.',
+      );
+    }
+    return this.update(
+      id,
+      {
+        role: dto.role,
+        isActive: dto.is_active,
+        accessLevel: dto.access_level,
+        sessionTimeoutMinutes: dto.session_timeout_minutes,
+        mustChangePassword: dto.must_change_password,
+        department: dto.department,
+        jobTitle: dto.job_title,
+      },
+      admin,
+      'user.admin_update',
+    );
+  }
+
+  async delete(id: string, admin: UserPrincipal): Promise<void> {
+    if (id === admin.userId) {
+      throw new ProblemException(HttpStatus.CONFLICT, 'SELF_LOCKOUT', 'Administrators cannot delete themselves.');
+    }
+    await this.dataSource.transaction(async (manager) => {
+      const result = await manager.delete(User, { id });
+      if (!result.affected) throw notFound();
+      await this.audit.record(
+        {
+          actorType: 'user',
+          actorId: admin.userId,
+          action: 'user.delete',
+          resource: 'user',
+          resourceId: id,
+          status: 'success',
+        },
+        manager,
+      );
+    });
+  }
+
+  async unlock(id: string, admin: UserPrincipal): Promise<UserResponseDto> {
+    return this.update(id, { failedLoginAttempts: 0, lockedUntil: null }, admin, 'user.unlock');
+  }
+
+  /** Applies a change and its audit record together; disabling a user also ends its sessions. */
+  private async update(
+    id: string,
+    changes: Partial<User>,
+    actor: UserPrincipal,
+    action: string,
+  ): Promise<UserResponseDto> {
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<User>;
+    return this.dataSource.transaction(async (manager) => {
+      const user = await manager.findOne(User, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!user) throw notFound();
+      Object.assign(user, defined);
+      const saved = await manager.save(user);
+      if (defined.isActive === false) await this.endSessions(manager, id);
+      await this.audit.record(
+        {
+          actorType: 'user',
+          actorId: actor.userId,
+          action,
+          resource: 'user',
+          resourceId: id,
+          status: 'success',
+          details: { fields: Object.keys(defined) },
+        },
+        manager,
+      );
+      return toUserResponse(saved);
+    });
+  }
+
+  /** Revokes every live session of a user (sessions belong to the auth module; this is its one shared rule). */
+  async endSessions(manager: EntityManager, userId: string, exceptSessionId?: string): Promise<void> {
+    await manager.query(
+      `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,
+      [userId, this.clock.now(), exceptSessionId ?? null],
+    );
+  }
+
+  /** Counts a failed login atomically and locks the account at the threshold; returns whether it is now locked. */
+  async recordFailedLogin(userId: string, maxFailures: number, lockMinutes: number): Promise<boolean> {
+    const now = this.clock.now();
+    const lockUntil = new Date(now.getTime() + lockMinutes * 60_000);
+    const [rows] = await this.dataSource.query(
+      `UPDATE users
+          SET failed_login_attempts = failed_login_attempts + 1,
+              locked_until = CASE WHEN failed_login_attempts + 1 >= $2 THEN $3::timestamptz ELSE locked_until END
+        WHERE id = $1
+        RETURNING failed_login_attempts, locked_until`,
+      [userId, maxFailures, lockUntil],
+    );
+    const row = (rows as { failed_login_attempts: number; locked_until: Date | null }[])[0];
+    return Boolean(row && row.failed_login_attempts >= maxFailures);
+  }
+
+  async recordSuccessfulLogin(userId: string, manager: EntityManager): Promise<void> {
+    await manager.update(
+      User,
+      { id: userId },
+      { failedLoginAttempts: 0, lockedUntil: null, lastLoginAt: this.clock.now() },
+    );
+  }
+
+  async setPassword(userId: string, password: string, manager: EntityManager): Promise<void> {
+    const passwordHash = await hashPassword(password);
+    await manager.update(User, { id: userId }, { passwordHash, mustChangePassword: false });
+  }
+
+  async setMfa(
+    userId: string,
+    fields: Partial<Pick<User, 'mfaEnabled' | 'mfaSecret' | 'mfaLastStep'>>,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<void> {
+    await manager.update(User, { id: userId }, fields);
+  }
+
+  /** Accepts an MFA time step once: true only for the first caller presenting a step newer than the last. */
+  async claimMfaStep(userId: string, step: number): Promise<boolean> {
+    const [, affected] = await this.dataSource.query(
+      `UPDATE users SET mfa_last_step = $2 WHERE id = $1 AND (mfa_last_step IS NULL OR mfa_last_step < $2)`,
+      [userId, step],
+    );
+    return affected === 1;
+  }
+
+  count(): Promise<number> {
+    return this.users.count();
+  }
+}

@@ -1,0 +1,348 @@
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditLog } from '../src/audit/audit-log.entity.js';
+import { decodeBase32 } from '../src/otp/base32.js';
+import { generateTotp } from '../src/otp/otp-engine.js';
+import { FakeClock } from './support/fake-clock.js';
+import { createUser, login, PASSWORD, uniqueName } from './support/identity.js';
+import { bootApp, TestApp } from './support/test-app.js';
+
+const b64url = (value: object | string): string =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+
+describe('identity: sign-up, login, tokens, sessions, lockout, MFA', () => {
+  const clock = new FakeClock(new Date('2026-03-01T10:00:00Z'));
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await bootApp({ LOG_LEVEL: process.env.DEBUG_LOG ?? 'silent' }, { clock });
+  });
+  afterAll(() => t.close());
+
+  const me = (auth: Record<string, string>) => t.http().get('/api/v1/users/me').set(auth);
+  const auditActions = async (actorId: string): Promise<string[]> =>
+    (await t.dataSource.getRepository(AuditLog).find({ where: { actorId }, order: { id: 'ASC' } })).map(
+      (row) => `${row.action}:${row.status}`,
+    );
+
+  it('signs up, logs in, reads users/me, refreshes and logs out', async () => {
+    const username = uniqueName();
+    const reg = await t
+      .http()
+      .post('/api/v1/auth/register')
+      .send({ username, email: `${username}@example.com`, password: PASSWORD, department: 'Ops', job_title: 'SRE' });
+    expect(reg.status).toBe(201);
+    expect(reg.body).toMatchObject({ username, role: 'user', mfa_enabled: false, department: 'Ops', job_title: 'SRE' });
+    expect(reg.body).not.toHaveProperty('password_hash');
+
+    const logged = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ username: `${username}@EXAMPLE.com`, password: PASSWORD });
+    expect(logged.status).toBe(200);
+    expect(logged.body).toMatchObject({
+      mfa_required: false,
+      token_type: 'Bearer',
+      expires_in: 900,
+      user: { username },
+    });
+
+    const auth = { authorization: `Bearer ${logged.body.access_token}` };
+    expect((await me(auth)).body.username).toBe(username);
+
+    const refreshed = await t.http().post('/api/v1/auth/refresh').send({ refresh_token: logged.body.refresh_token });
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.refresh_token).not.toBe(logged.body.refresh_token);
+    const newAuth = { authorization: `Bearer ${refreshed.body.access_token}` };
+    expect((await me(newAuth)).status).toBe(200);
+    expect((await me(auth)).status).toBe(401); // the rotated session's access token ended with it
+
+    expect((await t.http().post('/api/v1/auth/logout').set(newAuth).send({})).status).toBe(204);
+    expect((await me(newAuth)).status).toBe(401);
+    expect(
+      (await t.http().post('/api/v1/auth/refresh').send({ refresh_token: refreshed.body.refresh_token })).status,
+    ).toBe(401);
+    expect(await auditActions(reg.body.id)).toEqual(
+      expect.arrayContaining([
+        'user.register:success',
+        'auth.login:success',
+        'auth.refresh:success',
+        'auth.logout:success',
+      ]),
+    );
+  });
+
+  it('revokes the whole family when a rotated refresh token is used again', async () => {
+    const user = await createUser(t);
+    const first = await t.http().post('/api/v1/auth/refresh').send({ refresh_token: user.refreshToken });
+    expect(first.status).toBe(200);
+    const replay = await t.http().post('/api/v1/auth/refresh').send({ refresh_token: user.refreshToken });
+    expect(replay.status).toBe(401);
+    expect(replay.body.code).toBe('INVALID_REFRESH_TOKEN');
+    // The legitimate successor is gone too.
+    expect((await t.http().post('/api/v1/auth/refresh').send({ refresh_token: first.body.refresh_token })).status).toBe(
+      401,
+    );
+    expect((await me({ authorization: `Bearer ${first.body.access_token}` })).status).toBe(401);
+    expect(await auditActions(user.id)).toContain('auth.refresh_reuse:failure');
+  });
+
+  it('answers an unknown user and a wrong password alike', async () => {
+    const user = await createUser(t);
+    const unknown = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ username: uniqueName('ghost'), password: PASSWORD });
+    const wrong = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ username: user.username, password: 'Wrong-Password-1!' });
+    expect(unknown.status).toBe(401);
+    expect(wrong.status).toBe(401);
+    const strip = (body: Record<string, unknown>) => ({ ...body, requestId: undefined });
+    expect(strip(unknown.body)).toEqual(strip(wrong.body));
+  });
+
+  it('locks an account after 5 failures until the lock expires, even for the right password', async () => {
+    const user = await createUser(t);
+    for (let i = 0; i < 5; i++) {
+      expect(
+        (await t.http().post('/api/v1/auth/login').send({ username: user.username, password: 'Wrong-Password-1!' }))
+          .status,
+      ).toBe(401);
+    }
+    const sixth = await t.http().post('/api/v1/auth/login').send({ username: user.username, password: PASSWORD });
+    expect(sixth.status).toBe(401);
+    expect(sixth.body.code).toBe('INVALID_CREDENTIALS');
+    clock.advance(14 * 60_000);
+    expect(
+      (await t.http().post('/api/v1/auth/login').send({ username: user.username, password: PASSWORD })).status,
+    ).toBe(401);
+    clock.advance(2 * 60_000);
+    expect(
+      (await t.http().post('/api/v1/auth/login').send({ username: user.username, password: PASSWORD })).status,
+    ).toBe(200);
+    const actions = await t.dataSource
+      .getRepository(AuditLog)
+      .find({ where: { resourceId: user.id, action: 'auth.lockout' } });
+    expect(actions).toHaveLength(1);
+  });
+
+  it('lets an admin unlock a locked account at once', async () => {
+    const admin = await createUser(t, { role: 'admin' });
+    const user = await createUser(t);
+    for (let i = 0; i < 5; i++) {
+      await t.http().post('/api/v1/auth/login').send({ username: user.username, password: 'Wrong-Password-1!' });
+    }
+    const locked = await t.http().get('/api/v1/users?locked=true&limit=100').set(admin.auth);
+    expect(locked.body.items.map((u: { id: string }) => u.id)).toContain(user.id);
+    expect(
+      (await t.http().post('/api/v1/auth/login').send({ username: user.username, password: PASSWORD })).status,
+    ).toBe(401);
+    const unlocked = await t.http().post(`/api/v1/users/${user.id}/unlock`).set(admin.auth);
+    expect(unlocked.status).toBe(200);
+    expect(unlocked.body).toMatchObject({ failed_login_attempts: 0, locked_until: null });
+    expect(
+      (await t.http().post('/api/v1/auth/login').send({ username: user.username, password: PASSWORD })).status,
+    ).toBe(200);
+  });
+
+  describe('access tokens that must be refused', () => {
+    let user: Awaited<ReturnType<typeof createUser>>;
+    let claims: Record<string, unknown>;
+
+    beforeAll(async () => {
+      user = await createUser(t);
+      claims = JSON.parse(Buffer.from(user.accessToken.split('.')[1], 'base64url').toString());
+    });
+
+    const sign = (header: object, payload: object, algorithm = 'sha256'): string => {
+      const input = `${b64url(header)}.${b64url(payload)}`;
+      return `${input}.${createHmac(algorithm, t.config.jwt.secret).update(input).digest('base64url')}`;
+    };
+    const expectRefused = async (token: string, code = 'INVALID_TOKEN') => {
+      const res = await me({ authorization: `Bearer ${token}` });
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe(code);
+    };
+
+    it('accepts the genuine token (control)', async () => {
+      expect((await me(user.auth)).status).toBe(200);
+      expect((await me({ authorization: `Bearer ${sign({ alg: 'HS256', typ: 'JWT' }, claims)}` })).status).toBe(200);
+    });
+    it('refuses alg "none"', () => expectRefused(`${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(claims)}.`));
+    it('refuses another algorithm, even with the right key', () =>
+      expectRefused(sign({ alg: 'HS512', typ: 'JWT' }, claims, 'sha512')));
+    it('refuses a wrong audience', () => expectRefused(sign({ alg: 'HS256' }, { ...claims, aud: 'someone-else' })));
+    it('refuses a wrong issuer', () => expectRefused(sign({ alg: 'HS256' }, { ...claims, iss: 'evil' })));
+    it('refuses a token signed with another key', async () => {
+      const input = `${b64url({ alg: 'HS256' })}.${b64url(claims)}`;
+      await expectRefused(
+        `${input}.${createHmac('sha256', 'another-key-another-key-another-key').update(input).digest('base64url')}`,
+      );
+    });
+    it('refuses a token of another type', () => expectRefused(sign({ alg: 'HS256' }, { ...claims, typ: 'refresh' })));
+    it('refuses a refresh token used as an access token', () => expectRefused(user.refreshToken));
+    it('refuses an expired token', async () => {
+      const fresh = await login(t, user.username, PASSWORD);
+      clock.advance(16 * 60_000);
+      await expectRefused(fresh.accessToken, 'TOKEN_EXPIRED');
+    });
+  });
+
+  it('keeps users off admin routes and refuses role escalation fields', async () => {
+    const user = await createUser(t);
+    const res = await t.http().get('/api/v1/users').set(user.auth);
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe('INSUFFICIENT_ROLE');
+    const username = uniqueName();
+    const signup = await t
+      .http()
+      .post('/api/v1/auth/register')
+      .send({ username, email: `${username}@example.com`, password: PASSWORD, role: 'admin' });
+    expect(signup.status).toBe(400);
+    expect(signup.body.errors[0].field).toBe('role');
+    const patch = await t.http().patch('/api/v1/users/me').set(user.auth).send({ role: 'admin' });
+    expect(patch.status).toBe(400);
+    expect((await me(user.auth)).body.role).toBe('user');
+    expect(await auditActions(user.id)).toContain('authz.denied:failure');
+  });
+
+  it('requires authentication everywhere that is not public', async () => {
+    const res = await t.http().get('/api/v1/users/me');
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('AUTHENTICATION_REQUIRED');
+  });
+
+  it('refuses weak passwords and duplicates with clear errors', async () => {
+    const username = uniqueName();
+    const weak = await t
+      .http()
+      .post('/api/v1/auth/register')
+      .send({ username, email: `${username}@example.com`, password: 'password' });
+    expect(weak.status).toBe(400);
+    expect(weak.body.errors[0]).toMatchObject({ field: 'password' });
+    const user = await createUser(t);
+    const dup = await t
+      .http()
+      .post('/api/v1/auth/register')
+      .send({ username: user.username.toUpperCase(), email: `x${user.email}`, password: PASSWORD });
+    expect(dup.status).toBe(409);
+    expect(dup.body.code).toBe('USERNAME_TAKEN');
+  });
+
+  it('ends access at once on logout, disable and password change', async () => {
+    const admin = await createUser(t, { role: 'admin' });
+    const user = await createUser(t);
+    const other = await login(t, user.username, PASSWORD);
+
+    const changed = await t
+      .http()
+      .post('/api/v1/auth/change-password')
+      .set(user.auth)
+      .send({ current_password: PASSWORD, new_password: 'Another-Horse-7?' });
+    expect(changed.status).toBe(204);
+    expect((await me(other.auth)).status).toBe(401); // other sessions end
+    expect((await me(user.auth)).status).toBe(200); // this one stays
+
+    const disabled = await t.http().patch(`/api/v1/users/${user.id}`).set(admin.auth).send({ is_active: false });
+    expect(disabled.status).toBe(200);
+    expect((await me(user.auth)).status).toBe(401);
+    expect(
+      (await t.http().post('/api/v1/auth/login').send({ username: user.username, password: 'Another-Horse-7?' }))
+        .status,
+    ).toBe(401);
+  });
+
+  it('asks for a password change before anything else when required', async () => {
+    const admin = await createUser(t, { role: 'admin' });
+    const user = await createUser(t);
+    await t.http().patch(`/api/v1/users/${user.id}`).set(admin.auth).send({ must_change_password: true });
+    const blocked = await t.http().get('/api/v1/auth/sessions').set(user.auth);
+    expect(blocked.status).toBe(403);
+    expect(blocked.body.code).toBe('PASSWORD_CHANGE_REQUIRED');
+    await t
+      .http()
+      .post('/api/v1/auth/change-password')
+      .set(user.auth)
+      .send({ current_password: PASSWORD, new_password: 'Another-Horse-7?' })
+      .expect(204);
+    expect((await t.http().get('/api/v1/auth/sessions').set(user.auth)).status).toBe(200);
+  });
+
+  it('lists and revokes own sessions, not those of others', async () => {
+    const user = await createUser(t);
+    const second = await login(t, user.username, PASSWORD);
+    const list = await t.http().get('/api/v1/auth/sessions').set(user.auth);
+    expect(list.body).toHaveLength(2);
+    const target = list.body.find((s: { current: boolean }) => !s.current);
+    const stranger = await createUser(t);
+    expect((await t.http().delete(`/api/v1/auth/sessions/${target.id}`).set(stranger.auth)).status).toBe(404);
+    expect((await t.http().delete(`/api/v1/auth/sessions/${target.id}`).set(user.auth)).status).toBe(204);
+    expect((await me(second.auth)).status).toBe(401);
+  });
+
+  it('enrols TOTP MFA and then requires a code (once), or a recovery code (once)', async () => {
+    const user = await createUser(t);
+    const enrol = await t.http().post('/api/v1/auth/mfa/enable').set(user.auth);
+    expect(enrol.status).toBe(200);
+    expect(enrol.body.mfa_uri).toMatch(/^otpauth:\/\/totp\/OTP%20Service:/);
+    expect(enrol.body.qr_code).toMatch(/^data:image\/png;base64,/);
+    const secret = decodeBase32(enrol.body.mfa_secret);
+    const codeAt = (ms: number) => generateTotp({ secret, algorithm: 'sha1', digits: 6, period: 30, now: ms }).code;
+
+    const stored = await t.dataSource.query('SELECT mfa_secret FROM users WHERE id = $1', [user.id]);
+    expect(stored[0].mfa_secret).not.toContain(enrol.body.mfa_secret); // encrypted at rest
+
+    expect((await t.http().post('/api/v1/auth/mfa/verify').set(user.auth).send({ code: '000000' })).status).toBe(400);
+    const confirmed = await t
+      .http()
+      .post('/api/v1/auth/mfa/verify')
+      .set(user.auth)
+      .send({ code: codeAt(clock.now().getTime()) });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body.recovery_codes).toHaveLength(10);
+
+    const noCode = await t.http().post('/api/v1/auth/login').send({ username: user.username, password: PASSWORD });
+    expect(noCode.status).toBe(200);
+    expect(noCode.body).toEqual({ mfa_required: true });
+
+    clock.advance(30_000);
+    const code = codeAt(clock.now().getTime());
+    const withCode = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ username: user.username, password: PASSWORD, mfa_code: code });
+    expect(withCode.status).toBe(200);
+    expect(withCode.body.access_token).toEqual(expect.any(String));
+    const replay = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ username: user.username, password: PASSWORD, mfa_code: code });
+    expect(replay.status).toBe(401);
+
+    const recovery = confirmed.body.recovery_codes[0];
+    const viaRecovery = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ username: user.username, password: PASSWORD, mfa_code: recovery });
+    expect(viaRecovery.status).toBe(200);
+    const recoveryAgain = await t
+      .http()
+      .post('/api/v1/auth/login')
+      .send({ username: user.username, password: PASSWORD, mfa_code: recovery });
+    expect(recoveryAgain.status).toBe(401);
+
+    clock.advance(30_000);
+    const disable = await t
+      .http()
+      .post('/api/v1/auth/mfa/disable')
+      .set(user.auth)
+      .send({ password: PASSWORD, code: codeAt(clock.now().getTime()) });
+    expect(disable.status).toBe(200);
+    expect((await login(t, user.username, PASSWORD)).accessToken).toEqual(expect.any(String));
+    expect(await auditActions(user.id)).toEqual(
+      expect.arrayContaining(['mfa.enabled:success', 'mfa.disabled:success']),
+    );
+  });
+});

@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
+import type { TestApp } from './test-app.js';
+
+export const PASSWORD = 'Correct-Horse-9!';
+
+export interface TestUser {
+  id: string;
+  username: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+  /** `{ authorization: 'Bearer …' }` for supertest's `.set()`. */
+  auth: Record<string, string>;
+}
+
+export const uniqueName = (prefix = 'user'): string => `${prefix}_${randomBytes(5).toString('hex')}`;
+
+/** Signs up through the API (promoting to admin by SQL when asked) and logs in. */
+export async function createUser(
+  t: TestApp,
+  options: { role?: 'admin' | 'user'; username?: string } = {},
+): Promise<TestUser> {
+  const username = options.username ?? uniqueName(options.role ?? 'user');
+  const email = `${username}@example.com`;
+  const registered = await t.http().post('/api/v1/auth/register').send({ username, email, password: PASSWORD });
+  expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+  if (options.role === 'admin') {
+    await t.dataSource.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [registered.body.id]);
+  }
+  const session = await login(t, username, PASSWORD);
+  return { id: registered.body.id, username, email, password: PASSWORD, ...session };
+}
+
+export async function login(
+  t: TestApp,
+  username: string,
+  password: string,
+): Promise<Pick<TestUser, 'accessToken' | 'refreshToken' | 'auth'>> {
+  const res = await t.http().post('/api/v1/auth/login').send({ username, password });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return {
+    accessToken: res.body.access_token,
+    refreshToken: res.body.refresh_token,
+    auth: { authorization: `Bearer ${res.body.access_token}` },
+  };
+}
