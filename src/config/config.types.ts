@@ -46,6 +46,11 @@ export interface AppConfig {
     readonly maxFailedLogins: number;
     readonly lockMinutes: number;
   };
+  readonly devices: {
+    /** Consecutive failed verifications that lock a device. */
+    readonly maxFailures: number;
+    readonly lockMinutes: number;
+  };
   /** How long a database health result is reused, milliseconds. */
   readonly healthCacheMs: number;
 }

@@ -102,6 +102,10 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
       maxFailedLogins: int(env, 'LOGIN_MAX_FAILURES', 5, 1, 100),
       lockMinutes: int(env, 'LOGIN_LOCK_MINUTES', 15, 1, 1440),
     },
+    devices: {
+      maxFailures: int(env, 'DEVICE_MAX_FAILURES', 10, 1, 100),
+      lockMinutes: int(env, 'DEVICE_LOCK_MINUTES', 15, 1, 1440),
+    },
   };
   return { config, warnings };
 }
