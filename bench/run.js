@@ -261,7 +261,7 @@ function requestOptions(scenario, baseUrl) {
 }
 
 function cannon(opts) {
-  return autocannon({ ...opts, connections: config.connections });
+  return autocannon({ connections: config.connections, ...opts });
 }
 
 async function runScenario(scenario, ctx) {

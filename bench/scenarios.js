@@ -28,29 +28,50 @@
 // export `appEnv` below, or set BENCH_APP_<NAME>=value when running the bench.
 
 /** Merged into the app's environment (values must be strings). */
-export const appEnv = {};
+export const appEnv = {
+  // The load comes from one address and one account: lift the limits, keep their cost.
+  RATE_LIMIT_MULTIPLIER: '1000000',
+};
+
+const PASSWORD = 'Bench-Password-1!';
+
+/** Registers a fresh user and answers its credentials. */
+async function newUser(ctx) {
+  const username = `bench_${ctx.random(6).replace(/[^A-Za-z0-9]/g, 'x')}`;
+  const res = await ctx.request('app', 'POST', '/api/v1/auth/register', {
+    body: { username, email: `${username}@example.com`, password: PASSWORD },
+  });
+  if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
+  return { username, password: PASSWORD };
+}
 
 /** @type {Array<Record<string, any>>} */
 export default [
   { name: 'baseline-hello', target: 'baseline', method: 'GET', path: '/', reference: true },
   { name: 'app-health', target: 'app', method: 'GET', path: '/health' },
   { name: 'app-info', target: 'app', method: 'GET', path: '/' },
-
-  // Example for later work (adjust paths/payloads to the real API):
-  // {
-  //   name: 'app-login',
-  //   target: 'app',
-  //   method: 'POST',
-  //   path: '/auth/login',
-  //   async setup(ctx) {
-  //     const username = `bench-${ctx.random(6)}`;
-  //     const password = ctx.random(18);
-  //     const res = await ctx.request('app', 'POST', '/users', {
-  //       body: { username, email: `${username}@example.com`, password },
-  //       headers: { authorization: `Bearer ${ctx.env.API_KEY}` },
-  //     });
-  //     if (res.status !== 201) throw new Error(`create user: ${res.status} ${JSON.stringify(res.body)}`);
-  //     return { body: { username, password } };
-  //   },
-  // },
+  {
+    // argon2id (19 MiB, t=2) per request: bound by the CPU and libuv's thread pool, so few connections.
+    name: 'app-login',
+    target: 'app',
+    method: 'POST',
+    path: '/api/v1/auth/login',
+    autocannon: { connections: 8 },
+    async setup(ctx) {
+      return { body: await newUser(ctx) };
+    },
+  },
+  {
+    // JWT check plus the session lookup that makes logout and disabling immediate.
+    name: 'app-users-me',
+    target: 'app',
+    method: 'GET',
+    path: '/api/v1/users/me',
+    async setup(ctx) {
+      const credentials = await newUser(ctx);
+      const res = await ctx.request('app', 'POST', '/api/v1/auth/login', { body: credentials });
+      if (res.status !== 200) throw new Error(`login: ${res.status} ${JSON.stringify(res.body)}`);
+      return { headers: { authorization: `Bearer ${res.body.access_token}` } };
+    },
+  },
 ];

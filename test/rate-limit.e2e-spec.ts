@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerStorage } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RATE_LIMIT_POLICIES } from '#src/common/rate-limit/rate-limit.policies.js';
 import { callerTracker, usernameTracker } from '#src/common/rate-limit/rate-limit.trackers.js';
+import { MemoryThrottlerStorage } from '#src/common/rate-limit/memory-throttler.storage.js';
 import { RedisThrottlerStorage } from '#src/common/rate-limit/redis-throttler.storage.js';
 import { RateLimitProbeModule } from './support/rate-limit-probe.module.js';
 import { bootApp, TestApp } from './support/test-app.js';
@@ -88,6 +89,14 @@ describe('rate limits', () => {
     expectRateLimited(await two.http().get(`${PROBE}/ping`).set('x-forwarded-for', ip), 60);
   });
 
+  it('never limits the health check that load balancers poll', async () => {
+    const ip = randomIp();
+    for (let i = 0; i < 5; i++) await one.http().get('/health').set('x-forwarded-for', ip).expect(200);
+    // The same caller is limited on the info route next to it.
+    for (let i = 0; i < 3; i++) await one.http().get('/').set('x-forwarded-for', ip).expect(200);
+    expectRateLimited(await one.http().get('/').set('x-forwarded-for', ip), 60);
+  });
+
   it('quits its Redis connection when the app closes', async () => {
     const t = await bootApp(ENV, { imports: [RateLimitProbeModule] });
     const { client } = t.app.get<RedisThrottlerStorage>(ThrottlerStorage);
@@ -107,7 +116,7 @@ describe('rate limits without Redis', () => {
   afterAll(() => t?.close());
 
   it('counts in memory', async () => {
-    expect(t.app.get(ThrottlerStorage)).toBeInstanceOf(ThrottlerStorageService);
+    expect(t.app.get(ThrottlerStorage)).toBeInstanceOf(MemoryThrottlerStorage);
     const dave = randomUsername();
     for (let i = 0; i < 5; i++) await t.http().post(`${PROBE}/login`).send({ username: dave }).expect(200);
     expectRateLimited(await t.http().post(`${PROBE}/login`).send({ username: dave }), 300);

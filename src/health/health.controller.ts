@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { SkipThrottle } from '@nestjs/throttler';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { APP_CONFIG } from '#src/config/config.module.js';
@@ -30,6 +31,8 @@ export class HealthController {
   }
 
   @Get('health')
+  // Load balancers poll it from a few addresses; the database ping behind it is cached.
+  @SkipThrottle()
   @ApiOperation({ operationId: 'getHealth', summary: 'Liveness and database reachability' })
   @ApiOkResponse({ type: HealthResponseDto })
   @ApiServiceUnavailableResponse({ type: HealthResponseDto, description: 'The database is unreachable' })

@@ -2,6 +2,7 @@ import { type DynamicModule, Logger, Module } from '@nestjs/common';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 import type { AppConfig } from '#src/config/config.types.js';
+import { MemoryThrottlerStorage } from './memory-throttler.storage.js';
 import { RateLimitGuard } from './rate-limit.guard.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
@@ -21,7 +22,7 @@ export class RateLimitModule {
         ThrottlerModule.forRootAsync({
           useFactory: (): ThrottlerModuleOptions => ({
             throttlers: [{ name: 'default', limit: config.rateLimit.defaultPerMinute, ttl: 60_000 }],
-            ...(config.redisUrl ? { storage: redisStorage(config.redisUrl) } : {}),
+            storage: config.redisUrl ? redisStorage(config.redisUrl) : new MemoryThrottlerStorage(),
           }),
         }),
       ],
