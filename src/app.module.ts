@@ -16,6 +16,7 @@ import type { AppConfig } from './config/config.types.js';
 import { CryptoModule } from './crypto/crypto.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { UsersModule } from './users/users.module.js';
 
 export interface AppOptions {
@@ -50,6 +51,7 @@ export class AppModule {
         LoggerModule.forRoot(nestLoggerParams(logger)),
         DatabaseModule.forRoot({ ...config.database, url: config.database.url }),
         AuditModule,
+        MetricsModule,
         RateLimitModule.forRoot(config),
         CryptoModule,
         HealthModule,

@@ -9,6 +9,7 @@ import { Clock } from '#src/common/clock.js';
 import { ProblemException } from '#src/common/problem.js';
 import { currentRequestContext } from '#src/common/request-context.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
+import { MetricsRegistry } from '#src/metrics/metrics-registry.js';
 import type { AppConfig } from '#src/config/config.types.js';
 import { dummyPasswordHash, verifyPassword } from '#src/users/password-hasher.js';
 import { UsersService, UserWithSecrets } from '#src/users/users.service.js';
@@ -33,6 +34,7 @@ export class AuthService {
     private readonly clock: Clock,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsRegistry,
   ) {}
 
   /**
@@ -302,6 +304,7 @@ export class AuthService {
     status: 'success' | 'failure',
     details: Record<string, unknown>,
   ): Promise<void> {
+    this.metrics.login(status === 'success' ? 'success' : String(details.reason ?? 'failure'));
     return this.audit.record(
       {
         actorType: userId ? 'user' : 'anonymous',
