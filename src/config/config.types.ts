@@ -34,7 +34,11 @@ export interface AppConfig {
   readonly metricsToken?: string;
   readonly docsEnabled: boolean;
   readonly bodyLimitBytes: number;
-  readonly audit: { readonly sealIntervalMs: number };
+  readonly audit: {
+    readonly sealIntervalMs: number;
+    /** Audit rows older than this many days are pruned (chain anchored); 0 keeps them forever. */
+    readonly retentionDays: number;
+  };
   readonly rateLimit: {
     /** Requests per minute per caller (user, API key or IP) on routes without a stricter policy. */
     readonly defaultPerMinute: number;

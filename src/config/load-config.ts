@@ -92,7 +92,10 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
     metricsToken: optionalSecret(env, 'METRICS_TOKEN'),
     docsEnabled: bool(env, 'DOCS_ENABLED', true),
     bodyLimitBytes: int(env, 'BODY_LIMIT', 1_048_576, 1024, 50 * 1_048_576),
-    audit: { sealIntervalMs: int(env, 'AUDIT_SEAL_INTERVAL_MS', 1000, 50, 3_600_000) },
+    audit: {
+      sealIntervalMs: int(env, 'AUDIT_SEAL_INTERVAL_MS', 1000, 50, 3_600_000),
+      retentionDays: int(env, 'AUDIT_RETENTION_DAYS', 0, 0, 36_500),
+    },
     healthCacheMs: int(env, 'HEALTH_CACHE_MS', 1000, 0, 60_000),
     rateLimit: {
       defaultPerMinute: int(env, 'RATE_LIMIT_DEFAULT_PER_MINUTE', 600, 1, 1_000_000),
