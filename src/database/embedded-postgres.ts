@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { serializeExtendedProtocolBatches } from './pglite-socket-batching.js';
 
 /**
  * Real Postgres compiled to WASM (PGlite), served on a loopback port so the service
@@ -19,6 +20,7 @@ export class EmbeddedPostgres {
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     const db = await PGlite.create(dataDir);
     const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
+    serializeExtendedProtocolBatches(server);
     let port = 0;
     server.addEventListener('listening', (event) => {
       port = (event as CustomEvent<{ port: number }>).detail.port;
