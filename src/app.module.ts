@@ -15,6 +15,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.types.js';
 import { CryptoModule } from './crypto/crypto.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { DevicesModule } from './devices/devices.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -58,6 +59,7 @@ export class AppModule {
         UsersModule,
         AuthModule,
         ApiKeysModule,
+        DevicesModule,
         ...(options.imports ?? []),
       ],
       providers: [
