@@ -10,6 +10,14 @@ export type AuditStatus = 'success' | 'failure';
  */
 @Entity({ name: 'audit_logs' })
 @Index('IDX_audit_logs_unsealed', ['id'], { where: 'hash IS NULL' })
+// Query filters (each with created_at, the order of every listing) and retention.
+@Index('IDX_audit_logs_created', ['createdAt', 'id'])
+@Index('IDX_audit_logs_action_created', ['action', 'createdAt'])
+@Index('IDX_audit_logs_actor_type_created', ['actorType', 'createdAt'])
+@Index('IDX_audit_logs_actor_id_created', ['actorId', 'createdAt'])
+@Index('IDX_audit_logs_resource_created', ['resource', 'resourceId', 'createdAt'])
+@Index('IDX_audit_logs_status_created', ['status', 'createdAt'])
+@Index('IDX_audit_logs_ip_created', ['ip', 'createdAt'])
 export class AuditLog {
   /** bigint: the pg driver returns it as a string. */
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })

@@ -1,4 +1,5 @@
 import { ApiKey } from '#src/api-keys/api-key.entity.js';
+import { AuditAnchor } from '#src/audit/audit-anchor.entity.js';
 import { AuditLog } from '#src/audit/audit-log.entity.js';
 import { RecoveryCode } from '#src/auth/recovery-code.entity.js';
 import { Session } from '#src/auth/session.entity.js';
@@ -6,4 +7,4 @@ import { Device } from '#src/devices/device.entity.js';
 import { User } from '#src/users/user.entity.js';
 
 /** Every entity, listed explicitly (a glob silently finds nothing under some loaders). */
-export const ENTITIES = [AuditLog, User, Session, RecoveryCode, ApiKey, Device];
+export const ENTITIES = [AuditLog, AuditAnchor, User, Session, RecoveryCode, ApiKey, Device];

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
+
+export interface ScratchDatabase {
+  url: string;
+  drop: () => Promise<void>;
+}
+
+/**
+ * A database of its own for a suite that must own a whole table (retention deletes rows,
+ * an export counts every row): a new database beside the run's one on real Postgres, or a
+ * second in-memory embedded database.
+ */
+export async function scratchDatabase(): Promise<ScratchDatabase> {
+  if (inject('databaseKind') === 'pglite') {
+    const embedded = await EmbeddedPostgres.start(undefined, 20);
+    return { url: embedded.url, drop: () => embedded.stop() };
+  }
+  const base = inject('databaseUrl');
+  const name = `otp_scratch_${randomBytes(5).toString('hex')}`;
+  await adminQuery(base, `CREATE DATABASE ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => adminQuery(base, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
