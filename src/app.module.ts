@@ -18,6 +18,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { DevicesModule } from './devices/devices.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { OtpConfigsModule } from './otp-configs/otp-configs.module.js';
 import { UsersModule } from './users/users.module.js';
 
 export interface AppOptions {
@@ -59,6 +60,7 @@ export class AppModule {
         UsersModule,
         AuthModule,
         ApiKeysModule,
+        OtpConfigsModule,
         DevicesModule,
         ...(options.imports ?? []),
       ],

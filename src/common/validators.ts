@@ -1,6 +1,7 @@
 import { applyDecorators, HttpStatus, ParseUUIDPipe } from '@nestjs/common';
 import { ProblemException } from './problem.js';
 import { IsString, Matches, MaxLength, MinLength, registerDecorator, ValidationOptions } from 'class-validator';
+import { isValidBase32Secret } from '#src/otp/base32.js';
 import { PASSWORD_MAX_LENGTH, passwordPolicyViolations } from '#src/users/password-policy.js';
 
 /** Reusable field validators, so every DTO states a rule the same way. */
@@ -39,8 +40,50 @@ export const IsPresentedPassword = (): PropertyDecorator =>
   applyDecorators(IsString(), MinLength(1), MaxLength(PASSWORD_MAX_LENGTH));
 
 /** An OTP code as typed: 6–8 digits, always a string. */
-export const IsOtpCode = (): PropertyDecorator =>
-  applyDecorators(IsString(), Matches(/^\d{6,8}$/, { message: 'must be 6 to 8 digits' }));
+export const IsOtpCode = (options: ValidationOptions = {}): PropertyDecorator =>
+  applyDecorators(
+    IsString(options),
+    Matches(/^\d{6,8}$/, {
+      ...options,
+      message: options.each ? 'each code must be 6 to 8 digits' : 'must be 6 to 8 digits',
+    }),
+  );
+
+/** A base32 secret (case, spaces and padding forgiven) of at least 80 bits, as real services issue. */
+export function IsBase32Secret(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'isBase32Secret',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' && value.length <= 256 && isValidBase32Secret(value, 80),
+        defaultMessage: (args) => `${args?.property} must be base32 (A-Z, 2-7) encoding at least 80 bits`,
+      },
+    });
+  };
+}
+
+/** A field that only makes sense for one OTP type (a period on HOTP, a counter on TOTP) is an error elsewhere. */
+export function OnlyWithOtpType(type: 'totp' | 'hotp', options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'onlyWithOtpType',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: {
+        validate: (value: unknown, args) => {
+          const otpType = (args?.object as { otp_type?: string }).otp_type ?? 'totp';
+          return value === undefined || otpType === type;
+        },
+        defaultMessage: (args) => `${args?.property} applies to ${type.toUpperCase()} only`,
+      },
+    });
+  };
+}
 
 /** `@Param('id', UuidParam)`: a malformed id is a 400 with the usual problem shape. */
 export const UuidParam = new ParseUUIDPipe({

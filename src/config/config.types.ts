@@ -50,6 +50,15 @@ export interface AppConfig {
     readonly maxFailedLogins: number;
     readonly lockMinutes: number;
   };
+  readonly otp: {
+    /** TOTP steps accepted either side of now. */
+    readonly totpWindow: number;
+    /** HOTP counters tried past the expected one. */
+    readonly hotpLookAhead: number;
+    /** Consecutive failed validations that lock a configuration. */
+    readonly maxFailures: number;
+    readonly lockMinutes: number;
+  };
   readonly devices: {
     /** Consecutive failed verifications that lock a device. */
     readonly maxFailures: number;

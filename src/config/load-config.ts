@@ -105,6 +105,12 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
       maxFailedLogins: int(env, 'LOGIN_MAX_FAILURES', 5, 1, 100),
       lockMinutes: int(env, 'LOGIN_LOCK_MINUTES', 15, 1, 1440),
     },
+    otp: {
+      totpWindow: int(env, 'OTP_TOTP_WINDOW', 1, 0, 10),
+      hotpLookAhead: int(env, 'OTP_HOTP_LOOK_AHEAD', 10, 0, 100),
+      maxFailures: int(env, 'OTP_MAX_FAILURES', 10, 1, 100),
+      lockMinutes: int(env, 'OTP_LOCK_MINUTES', 15, 1, 1440),
+    },
     devices: {
       maxFailures: int(env, 'DEVICE_MAX_FAILURES', 10, 1, 100),
       lockMinutes: int(env, 'DEVICE_LOCK_MINUTES', 15, 1, 1440),

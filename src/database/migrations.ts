@@ -1,7 +1,8 @@
 import { AuditLog1795400000000 } from '../../migrations/1795400000000-AuditLog.js';
 import { Identity1795403000000 } from '../../migrations/1795403000000-Identity.js';
 import { AuditQueryIndexes1795409000000 } from '../../migrations/1795409000000-AuditQueryIndexes.js';
+import { OtpConfigs1795406000000 } from '../../migrations/1795406000000-OtpConfigs.js';
 import { Devices1795407000000 } from '../../migrations/1795407000000-Devices.js';
 
 /** Every migration in order, listed explicitly (a glob silently finds nothing under some loaders). */
-export const MIGRATIONS = [AuditLog1795400000000, Identity1795403000000, Devices1795407000000, AuditQueryIndexes1795409000000];
+export const MIGRATIONS = [AuditLog1795400000000, Identity1795403000000, OtpConfigs1795406000000, Devices1795407000000, AuditQueryIndexes1795409000000];

@@ -1,0 +1,257 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { PageQueryDto } from '#src/common/pagination.dto.js';
+import { IsBase32Secret, OnlyWithOtpType } from '#src/common/validators.js';
+import {
+  MAX_DIGITS,
+  MAX_PERIOD,
+  MIN_DIGITS,
+  MIN_PERIOD,
+  OTP_ALGORITHMS,
+  type OtpAlgorithm,
+} from '#src/otp/otp-engine.js';
+import type { OtpType } from '#src/otp/otpauth-uri.js';
+
+export const OTP_TYPES: readonly OtpType[] = ['totp', 'hotp'];
+/** Counters stay within JavaScript's safe integers (the column is bigint). */
+const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
+
+const trimmed = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+
+/** The parameters of an authenticator account, shared by creation and import. */
+export class OtpParametersDto {
+  @ApiProperty({ example: 'GitHub', description: 'Unique among your configurations (case-insensitive)' })
+  @Transform(trimmed)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name: string;
+
+  @ApiPropertyOptional({ enum: OTP_TYPES, default: 'totp' })
+  @IsOptional()
+  @IsIn(OTP_TYPES)
+  otp_type?: OtpType;
+
+  @ApiPropertyOptional({ enum: OTP_ALGORITHMS, default: 'sha1' })
+  @IsOptional()
+  @IsIn(OTP_ALGORITHMS)
+  algorithm?: OtpAlgorithm;
+
+  @ApiPropertyOptional({ minimum: MIN_DIGITS, maximum: MAX_DIGITS, default: 6 })
+  @IsOptional()
+  @IsInt()
+  @Min(MIN_DIGITS)
+  @Max(MAX_DIGITS)
+  digits?: number;
+
+  @ApiPropertyOptional({
+    minimum: MIN_PERIOD,
+    maximum: MAX_PERIOD,
+    default: 30,
+    description: 'TOTP step, seconds (TOTP only)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(MIN_PERIOD)
+  @Max(MAX_PERIOD)
+  @OnlyWithOtpType('totp')
+  interval?: number;
+
+  @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Counter of the next code (HOTP only)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_COUNTER)
+  @OnlyWithOtpType('hotp')
+  counter?: number;
+
+  @ApiPropertyOptional({ example: 'GitHub', maxLength: 100 })
+  @IsOptional()
+  @Transform(trimmed)
+  @IsString()
+  @MaxLength(100)
+  issuer?: string;
+
+  @ApiPropertyOptional({ example: 'alice@example.com', maxLength: 100 })
+  @IsOptional()
+  @Transform(trimmed)
+  @IsString()
+  @MaxLength(100)
+  account_name?: string;
+}
+
+export class CreateOtpConfigDto extends OtpParametersDto {
+  @ApiPropertyOptional({
+    description:
+      'Base32 secret of an existing account (≥ 80 bits). Omit to generate one (20/32/64 bytes for SHA1/256/512).',
+    example: 'JBSWY3DPEHPK3PXP',
+  })
+  @IsOptional()
+  @IsBase32Secret()
+  secret?: string;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
+  is_active?: boolean;
+}
+
+export class UpdateOtpConfigDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(trimmed)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name?: string;
+
+  @ApiPropertyOptional({ nullable: true, type: String })
+  @IsOptional()
+  @Transform(trimmed)
+  @IsString()
+  @MaxLength(100)
+  issuer?: string;
+
+  @ApiPropertyOptional({ nullable: true, type: String })
+  @IsOptional()
+  @Transform(trimmed)
+  @IsString()
+  @MaxLength(100)
+  account_name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  is_active?: boolean;
+}
+
+export class ReplaceSecretDto {
+  @ApiPropertyOptional({ description: 'Base32 secret to use (≥ 80 bits); omit to generate a fresh one' })
+  @IsOptional()
+  @IsBase32Secret()
+  secret?: string;
+}
+
+export class ListOtpConfigsQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: OTP_TYPES })
+  @IsOptional()
+  @IsIn(OTP_TYPES)
+  otp_type?: OtpType;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  is_active?: boolean;
+
+  @ApiPropertyOptional({ description: 'Part of the name or issuer' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  search?: string;
+}
+
+export class OtpConfigResponseDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: OTP_TYPES }) otp_type: OtpType;
+  @ApiProperty({ enum: OTP_ALGORITHMS }) algorithm: OtpAlgorithm;
+  @ApiProperty() digits: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'TOTP step, seconds' }) interval: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'HOTP: counter of the next code' }) counter: number | null;
+  @ApiProperty({ nullable: true, type: String }) issuer: string | null;
+  @ApiProperty({ nullable: true, type: String }) account_name: string | null;
+  @ApiProperty() is_active: boolean;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time', description: 'Validation locked until' })
+  locked_until: string | null;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ format: 'date-time' }) updated_at: string;
+}
+
+export class CreatedOtpConfigDto extends OtpConfigResponseDto {
+  @ApiProperty({ description: 'Base32 secret. Shown only now.' }) secret: string;
+  @ApiProperty({ description: 'otpauth:// URI for authenticator apps' }) provisioning_uri: string;
+}
+
+export class OtpConfigPageDto {
+  @ApiProperty({ type: [OtpConfigResponseDto] }) items: OtpConfigResponseDto[];
+  @ApiProperty() total: number;
+  @ApiProperty() limit: number;
+  @ApiProperty() offset: number;
+}
+
+export class QrQueryDto {
+  @ApiPropertyOptional({ enum: ['png', 'svg'], default: 'png' })
+  @IsOptional()
+  @IsIn(['png', 'svg'])
+  format?: 'png' | 'svg';
+}
+
+export class OtpQrDto {
+  @ApiProperty() provisioning_uri: string;
+  @ApiProperty({ enum: ['png', 'svg'] }) format: 'png' | 'svg';
+  @ApiProperty({ description: 'PNG data URL, or SVG markup' }) qr_code: string;
+}
+
+export class ImportAccountDto extends OtpParametersDto {
+  @ApiProperty({ example: 'JBSWY3DPEHPK3PXP', description: 'Base32 secret of the existing account (≥ 80 bits)' })
+  @IsBase32Secret()
+  secret: string;
+}
+
+export const MAX_IMPORT_ITEMS = 100;
+
+export class ImportOtpConfigsDto {
+  @ApiPropertyOptional({ type: [ImportAccountDto], maxItems: MAX_IMPORT_ITEMS })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_IMPORT_ITEMS)
+  @ValidateNested({ each: true })
+  @Type(() => ImportAccountDto)
+  accounts?: ImportAccountDto[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: MAX_IMPORT_ITEMS,
+    example: ['otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_IMPORT_ITEMS)
+  @IsString({ each: true })
+  @MaxLength(2048, { each: true })
+  uris?: string[];
+}
+
+export class ImportItemResultDto {
+  @ApiProperty({ description: 'Position in accounts, then in uris' }) index: number;
+  @ApiProperty({ enum: ['account', 'uri'] }) source: 'account' | 'uri';
+  @ApiProperty({ enum: ['imported', 'duplicate', 'invalid'] }) status: 'imported' | 'duplicate' | 'invalid';
+  @ApiPropertyOptional({ format: 'uuid' }) config_id?: string;
+  @ApiPropertyOptional() name?: string;
+  @ApiPropertyOptional({ description: 'Why the item was not imported' }) message?: string;
+}
+
+export class ImportResultDto {
+  @ApiProperty() imported: number;
+  @ApiProperty() duplicates: number;
+  @ApiProperty() invalid: number;
+  @ApiProperty({ type: [ImportItemResultDto] }) results: ImportItemResultDto[];
+}

@@ -1,0 +1,373 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import { AuditService } from '#src/audit/audit.service.js';
+import type { UserPrincipal } from '#src/common/auth/principal.js';
+import { Clock } from '#src/common/clock.js';
+import { ProblemException } from '#src/common/problem.js';
+import { currentRequestContext } from '#src/common/request-context.js';
+import { APP_CONFIG } from '#src/config/config.module.js';
+import type { AppConfig } from '#src/config/config.types.js';
+import { SecretCipher } from '#src/crypto/secret-cipher.js';
+import { generateHotp, generateTotp, resyncHotp, verifyHotp, verifyTotp } from '#src/otp/otp-engine.js';
+import type {
+  BulkGenerateResultDto,
+  BulkItemDto,
+  GeneratedOtpDto,
+  GenerateOtpDto,
+  LiveCodeDto,
+  LiveCodesDto,
+  ResyncResultDto,
+  ValidateOtpDto,
+  ValidationResultDto,
+} from './dto/otp-codes.dto.js';
+import { OtpConfig, type OtpConfigWithSecret } from './otp-config.entity.js';
+import { OtpConfigsService } from './otp-configs.service.js';
+import { OtpEventsService } from './otp-events.service.js';
+
+/** The most live codes one request computes. */
+const MAX_LIVE_CODES = 500;
+/** Resynchronisation may search further than validation: it needs two codes in a row. */
+const RESYNC_LOOK_AHEAD = 100;
+
+const INVALID_CODE = 'The code is not valid.';
+
+const inactive = (): ProblemException =>
+  new ProblemException(HttpStatus.CONFLICT, 'CONFIG_INACTIVE', 'This OTP configuration is deactivated.');
+const hotpOnly = (): ProblemException =>
+  new ProblemException(HttpStatus.BAD_REQUEST, 'HOTP_ONLY', 'Resynchronisation applies to HOTP configurations only.');
+const totpOnly = (): ProblemException =>
+  new ProblemException(HttpStatus.BAD_REQUEST, 'TOTP_ONLY', 'Live codes exist for TOTP configurations only.');
+
+/** One statement claims the step (replay guard + lock check) and records the success, so it is atomic and cheap. */
+const CLAIM_TOTP_STEP = `
+  WITH claimed AS (
+    UPDATE otp_configs SET last_used_step = $2, failed_attempts = 0, locked_until = NULL, updated_at = $3
+     WHERE id = $1 AND is_active AND (last_used_step IS NULL OR last_used_step < $2)
+       AND (locked_until IS NULL OR locked_until <= $3)
+    RETURNING id, owner_id)
+  INSERT INTO otp_events (user_id, config_id, event_type, drift, ip, user_agent, created_at)
+  SELECT owner_id, id, 'validate_success', $4, $5, $6, $3 FROM claimed
+  RETURNING id`;
+
+/** Moves the HOTP counter past the match, only from the counter the check started from. */
+const ADVANCE_HOTP_COUNTER = `
+  WITH advanced AS (
+    UPDATE otp_configs SET counter = $2, failed_attempts = 0, locked_until = NULL, updated_at = $3
+     WHERE id = $1 AND is_active AND counter = $7 AND (locked_until IS NULL OR locked_until <= $3)
+    RETURNING id, owner_id)
+  INSERT INTO otp_events (user_id, config_id, event_type, drift, ip, user_agent, created_at)
+  SELECT owner_id, id, 'validate_success', $4, $5, $6, $3 FROM advanced
+  RETURNING id`;
+
+/** Consumes one HOTP counter value and records the generation. */
+const CONSUME_HOTP_COUNTER = `
+  WITH bumped AS (
+    UPDATE otp_configs SET counter = counter + 1, updated_at = $3
+     WHERE id = $1 AND owner_id = $2 AND is_active AND otp_type = 'hotp'
+    RETURNING id, owner_id, counter),
+  recorded AS (
+    INSERT INTO otp_events (user_id, config_id, event_type, ip, user_agent, created_at)
+    SELECT owner_id, id, 'generate', $4, $5, $3 FROM bumped)
+  SELECT counter FROM bumped`;
+
+/** Counts a failure; at the threshold the configuration locks. Answers whether this failure locked it. */
+const COUNT_FAILURE = `
+  UPDATE otp_configs
+     SET failed_attempts = failed_attempts + 1,
+         locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3::timestamptz ELSE locked_until END
+   WHERE id = $1
+  RETURNING failed_attempts`;
+
+/** Codes of a person's configurations: generate, validate (once per step), resynchronise, bulk and live views. */
+@Injectable()
+export class OtpCodesService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly configs: OtpConfigsService,
+    private readonly events: OtpEventsService,
+    private readonly cipher: SecretCipher,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async generate(me: UserPrincipal, dto: GenerateOtpDto): Promise<GeneratedOtpDto> {
+    const config = await this.configs.findWithSecret(me.userId, dto.config_id);
+    if (!config.isActive) throw inactive();
+    const now = this.clock.now();
+    const secret = this.cipher.decrypt(config.secret);
+    const base = { config_id: config.id, otp_type: config.otpType, generated_at: now.toISOString() };
+    if (config.otpType === 'totp') {
+      const period = config.period as number;
+      const totp = generateTotp({
+        secret,
+        algorithm: config.algorithm,
+        digits: config.digits,
+        period,
+        now: now.getTime(),
+      });
+      await this.events.record(this.dataSource.manager, me.userId, 'generate', [config.id]);
+      return { ...base, code: totp.code, remaining_seconds: totp.remainingSeconds, interval: period };
+    }
+    if (!dto.counter_increment) {
+      const counter = Number(config.counter);
+      await this.events.record(this.dataSource.manager, me.userId, 'generate', [config.id]);
+      return {
+        ...base,
+        code: generateHotp({ secret, algorithm: config.algorithm, digits: config.digits, counter }),
+        counter,
+      };
+    }
+    const context = currentRequestContext();
+    const [row] = await this.dataSource.query<{ counter: string }[]>(CONSUME_HOTP_COUNTER, [
+      config.id,
+      me.userId,
+      now,
+      context?.ip ?? null,
+      context?.userAgent?.slice(0, 512) ?? null,
+    ]);
+    if (!row) throw inactive();
+    const next = Number(row.counter);
+    const code = generateHotp({ secret, algorithm: config.algorithm, digits: config.digits, counter: next - 1 });
+    return { ...base, code, counter: next - 1, next_counter: next };
+  }
+
+  /**
+   * TOTP: within the window, each step once. HOTP: within the look-ahead, moving the counter
+   * past the match. Failures count towards a lock; answers never say why a code failed.
+   */
+  async validate(me: UserPrincipal, dto: ValidateOtpDto): Promise<ValidationResultDto> {
+    const config = await this.configs.findWithSecret(me.userId, dto.config_id);
+    if (!config.isActive) throw inactive();
+    const now = this.clock.now();
+    this.assertNotLocked(config, now);
+    const secret = this.cipher.decrypt(config.secret);
+    const { algorithm, digits } = config;
+    let match: { sql: string; value: number; drift: number; expectedCounter?: string } | null = null;
+    if (config.otpType === 'totp') {
+      const result = verifyTotp({
+        secret,
+        algorithm,
+        digits,
+        period: config.period as number,
+        code: dto.otp_code,
+        now: now.getTime(),
+        window: this.config.otp.totpWindow,
+        afterStep: config.lastUsedStep === null ? null : Number(config.lastUsedStep),
+      });
+      if (result.valid) match = { sql: CLAIM_TOTP_STEP, value: result.step, drift: result.drift };
+    } else {
+      const counter = Number(config.counter);
+      const result = verifyHotp({
+        secret,
+        algorithm,
+        digits,
+        counter,
+        code: dto.otp_code,
+        lookAhead: this.config.otp.hotpLookAhead,
+      });
+      if (result.valid) {
+        match = {
+          sql: ADVANCE_HOTP_COUNTER,
+          value: result.nextCounter,
+          drift: result.matchedCounter - counter,
+          expectedCounter: config.counter as string,
+        };
+      }
+    }
+    if (match && (await this.claim(config, now, match))) {
+      return { is_valid: true, config_id: config.id, message: 'The code is valid.', drift: match.drift };
+    }
+    await this.countFailure(me, config, now);
+    return { is_valid: false, config_id: config.id, message: INVALID_CODE };
+  }
+
+  /** RFC 4226 §7.4: two consecutive codes move the server's counter to the token's. */
+  async resync(me: UserPrincipal, id: string, codes: [string, string]): Promise<ResyncResultDto> {
+    const config = await this.configs.findWithSecret(me.userId, id);
+    if (config.otpType !== 'hotp') throw hotpOnly();
+    if (!config.isActive) throw inactive();
+    const now = this.clock.now();
+    this.assertNotLocked(config, now);
+    const counter = Number(config.counter);
+    const result = resyncHotp({
+      secret: this.cipher.decrypt(config.secret),
+      algorithm: config.algorithm,
+      digits: config.digits,
+      codes,
+      counter,
+      lookAhead: RESYNC_LOOK_AHEAD,
+    });
+    if (result.valid) {
+      const claimed = await this.claim(config, now, {
+        sql: ADVANCE_HOTP_COUNTER,
+        value: result.nextCounter,
+        drift: result.nextCounter - 2 - counter,
+        expectedCounter: config.counter as string,
+      });
+      if (claimed) {
+        await this.audit.record({
+          actorType: 'user',
+          actorId: me.userId,
+          action: 'otp_config.resync',
+          resource: 'otp_config',
+          resourceId: config.id,
+          status: 'success',
+          details: { skipped: result.nextCounter - 2 - counter },
+        });
+        return { resynchronized: true, config_id: config.id, next_counter: result.nextCounter };
+      }
+    }
+    await this.countFailure(me, config, now);
+    throw new ProblemException(
+      HttpStatus.BAD_REQUEST,
+      'RESYNC_FAILED',
+      'The codes are not two consecutive valid codes.',
+    );
+  }
+
+  /** Codes for up to 100 configurations; each id answers a code or why not (missing and foreign look alike). */
+  async bulkGenerate(me: UserPrincipal, ids: string[]): Promise<BulkGenerateResultDto> {
+    const found = await this.dataSource
+      .getRepository(OtpConfig)
+      .createQueryBuilder('c')
+      .addSelect('c.secret')
+      .where({ id: In(ids), ownerId: me.userId })
+      .getMany();
+    const byId = new Map(found.map((c) => [c.id, c as OtpConfigWithSecret]));
+    const now = this.clock.now();
+    const results = ids.map((id): BulkItemDto => {
+      const config = byId.get(id);
+      if (!config) return { config_id: id, error: 'CONFIG_NOT_FOUND' };
+      if (!config.isActive) return { config_id: id, error: 'CONFIG_INACTIVE' };
+      return { config_id: id, ...this.currentCode(config, now.getTime()) };
+    });
+    await this.events.record(
+      this.dataSource.manager,
+      me.userId,
+      'generate',
+      results.filter((r) => r.code !== undefined).map((r) => r.config_id),
+    );
+    return { results, generated_at: now.toISOString() };
+  }
+
+  /** The account-manager view: every active TOTP configuration with its code and seconds left. */
+  async liveCodes(me: UserPrincipal): Promise<LiveCodesDto> {
+    const configs = (await this.dataSource
+      .getRepository(OtpConfig)
+      .createQueryBuilder('c')
+      .addSelect('c.secret')
+      .where({ ownerId: me.userId, isActive: true, otpType: 'totp' })
+      .orderBy('c.name')
+      .take(MAX_LIVE_CODES)
+      .getMany()) as OtpConfigWithSecret[];
+    const now = this.clock.now();
+    const items = configs.map((config) => this.liveCode(config, now.getTime()));
+    await this.events.record(
+      this.dataSource.manager,
+      me.userId,
+      'generate',
+      items.map((i) => i.config_id),
+    );
+    return { items, generated_at: now.toISOString() };
+  }
+
+  async liveCodeOf(me: UserPrincipal, id: string): Promise<LiveCodeDto> {
+    const config = await this.configs.findWithSecret(me.userId, id);
+    if (config.otpType !== 'totp') throw totpOnly();
+    if (!config.isActive) throw inactive();
+    const item = this.liveCode(config, this.clock.now().getTime());
+    await this.events.record(this.dataSource.manager, me.userId, 'generate', [config.id]);
+    return item;
+  }
+
+  private liveCode(config: OtpConfigWithSecret, now: number): LiveCodeDto {
+    const { code, remaining_seconds } = this.currentCode(config, now);
+    return {
+      config_id: config.id,
+      name: config.name,
+      issuer: config.issuer,
+      account_name: config.accountName,
+      code,
+      remaining_seconds: remaining_seconds as number,
+      interval: config.period as number,
+      digits: config.digits,
+    };
+  }
+
+  /** TOTP: the code of now. HOTP: the code of the stored counter, which is not consumed. */
+  private currentCode(
+    config: OtpConfigWithSecret,
+    now: number,
+  ): { code: string; remaining_seconds?: number; counter?: number } {
+    const secret = this.cipher.decrypt(config.secret);
+    const { algorithm, digits } = config;
+    if (config.otpType === 'totp') {
+      const totp = generateTotp({ secret, algorithm, digits, period: config.period as number, now });
+      return { code: totp.code, remaining_seconds: totp.remainingSeconds };
+    }
+    const counter = Number(config.counter);
+    return { code: generateHotp({ secret, algorithm, digits, counter }), counter };
+  }
+
+  private assertNotLocked(config: OtpConfig, now: Date): void {
+    if (config.lockedUntil && config.lockedUntil > now) {
+      const retryAfter = Math.ceil((config.lockedUntil.getTime() - now.getTime()) / 1000);
+      throw new ProblemException(
+        HttpStatus.LOCKED,
+        'VALIDATION_LOCKED',
+        `Too many failed validations; this configuration accepts codes again in ${retryAfter} seconds.`,
+        { locked_until: config.lockedUntil.toISOString(), retry_after: retryAfter },
+      );
+    }
+  }
+
+  /** True when this request won the step (or counter): concurrent or replayed uses of a code find it taken. */
+  private async claim(
+    config: OtpConfig,
+    now: Date,
+    match: { sql: string; value: number; drift: number; expectedCounter?: string },
+  ): Promise<boolean> {
+    const context = currentRequestContext();
+    const params: unknown[] = [
+      config.id,
+      match.value,
+      now,
+      match.drift,
+      context?.ip ?? null,
+      context?.userAgent?.slice(0, 512) ?? null,
+    ];
+    if (match.expectedCounter !== undefined) params.push(match.expectedCounter);
+    const rows = await this.dataSource.query<unknown[]>(match.sql, params);
+    return rows.length === 1;
+  }
+
+  private async countFailure(me: UserPrincipal, config: OtpConfig, now: Date): Promise<void> {
+    const { maxFailures, lockMinutes } = this.config.otp;
+    const lockUntil = new Date(now.getTime() + lockMinutes * 60_000);
+    await this.dataSource.transaction(async (manager) => {
+      const [rows] = await manager.query<[{ failed_attempts: number }[], number]>(COUNT_FAILURE, [
+        config.id,
+        maxFailures,
+        lockUntil,
+      ]);
+      await this.events.record(manager, me.userId, 'validate_failure', [config.id]);
+      // Exactly the failure that reaches the threshold reports the lock.
+      if (rows[0]?.failed_attempts === maxFailures) {
+        await this.audit.record(
+          {
+            actorType: 'user',
+            actorId: me.userId,
+            action: 'otp_config.validation_lock',
+            resource: 'otp_config',
+            resourceId: config.id,
+            status: 'success',
+            details: { failures: maxFailures, minutes: lockMinutes },
+          },
+          manager,
+        );
+      }
+    });
+  }
+}
