@@ -27,6 +27,8 @@
 // Extra environment for the app (e.g. an admin account a login scenario uses):
 // export `appEnv` below, or set BENCH_APP_<NAME>=value when running the bench.
 
+import { setupOtpValidate } from './otp-validate.js';
+
 /** Merged into the app's environment (values must be strings). */
 export const appEnv = {
   // The load comes from one address and one account: lift the limits, keep their cost.
@@ -73,5 +75,13 @@ export default [
       if (res.status !== 200) throw new Error(`login: ${res.status} ${JSON.stringify(res.body)}`);
       return { headers: { authorization: `Bearer ${res.body.access_token}` } };
     },
+  },
+  {
+    // JWT + session check, configuration read, HMAC, and one write (counter + event).
+    name: 'app-otp-validate',
+    target: 'app',
+    method: 'POST',
+    path: '/api/v1/otp/validate',
+    setup: setupOtpValidate,
   },
 ];
