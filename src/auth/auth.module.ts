@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -18,7 +19,9 @@ import { TokenService } from './token.service.js';
     TypeOrmModule.forFeature([Session, RecoveryCode]),
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({ secret: config.jwt.secret }),
+      // A KeyObject, made once: given a string, jsonwebtoken first tries (and fails) to parse
+      // it as a public key on every verification, which costs an exception per request.
+      useFactory: (config: AppConfig) => ({ secret: createSecretKey(Buffer.from(config.jwt.secret, 'utf8')) }),
     }),
     UsersModule,
     ApiKeysModule,
