@@ -17,6 +17,7 @@ import { CryptoModule } from './crypto/crypto.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DevicesModule } from './devices/devices.module.js';
 import { HealthModule } from './health/health.module.js';
+import { UsageKeysModule } from './keys/usage-keys.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OtpConfigsModule } from './otp-configs/otp-configs.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -61,6 +62,7 @@ export class AppModule {
         AuthModule,
         ApiKeysModule,
         OtpConfigsModule,
+        UsageKeysModule,
         DevicesModule,
         ...(options.imports ?? []),
       ],

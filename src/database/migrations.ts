@@ -3,6 +3,14 @@ import { Identity1795403000000 } from '../../migrations/1795403000000-Identity.j
 import { AuditQueryIndexes1795409000000 } from '../../migrations/1795409000000-AuditQueryIndexes.js';
 import { OtpConfigs1795406000000 } from '../../migrations/1795406000000-OtpConfigs.js';
 import { Devices1795407000000 } from '../../migrations/1795407000000-Devices.js';
+import { UsageKeys1795408000000 } from '../../migrations/1795408000000-UsageKeys.js';
 
 /** Every migration in order, listed explicitly (a glob silently finds nothing under some loaders). */
-export const MIGRATIONS = [AuditLog1795400000000, Identity1795403000000, OtpConfigs1795406000000, Devices1795407000000, AuditQueryIndexes1795409000000];
+export const MIGRATIONS = [
+  AuditLog1795400000000,
+  Identity1795403000000,
+  OtpConfigs1795406000000,
+  Devices1795407000000,
+  UsageKeys1795408000000,
+  AuditQueryIndexes1795409000000,
+];

@@ -1,0 +1,293 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsDate,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  registerDecorator,
+  ValidateIf,
+  ValidationOptions,
+} from 'class-validator';
+import { PageQueryDto } from '#src/common/pagination.dto.js';
+import {
+  MAX_DIGITS,
+  MAX_PERIOD,
+  MIN_DIGITS,
+  MIN_PERIOD,
+  OTP_ALGORITHMS,
+  type OtpAlgorithm,
+} from '#src/otp/otp-engine.js';
+import { USAGE_KEY_OUTCOMES, type UsageKeyOutcome } from '../usage-key-event.entity.js';
+import { KEY_NAME_MAX_LENGTH, KEY_NAME_PATTERN, secretProblem } from '../usage-key-rules.js';
+
+/** `max_uses`: -1 (unlimited) or a whole number from 1. */
+export function IsMaxUses(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'isMaxUses',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: {
+        validate: (value: unknown) =>
+          Number.isSafeInteger(value) && ((value as number) === -1 || (value as number) >= 1),
+        defaultMessage: (args) => `${args?.property} must be -1 (unlimited) or a whole number from 1`,
+      },
+    });
+  };
+}
+
+/** A base32 secret of at least 80 bits. */
+export function IsBase32Secret(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'isBase32Secret',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options,
+      validator: {
+        validate: (value: unknown) => secretProblem(value) === null,
+        defaultMessage: (args) => `${args?.property} ${secretProblem(args?.value)}`,
+      },
+    });
+  };
+}
+
+/** A key name as it appears in the reference file and in URLs. */
+export const IsKeyName = (): PropertyDecorator =>
+  applyDecorators(
+    IsString(),
+    MinLength(1),
+    MaxLength(KEY_NAME_MAX_LENGTH),
+    Matches(KEY_NAME_PATTERN, { message: 'key name may contain letters, digits, dot, dash, underscore, colon and @' }),
+  );
+
+export class CreateUsageKeyDto {
+  @ApiProperty({ example: 'deploy-approval', description: 'Unique name the key is addressed by (case-sensitive)' })
+  @IsKeyName()
+  name: string;
+
+  @ApiPropertyOptional({
+    example: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
+    description: 'Import an existing base32 secret (at least 80 bits); generated (160+ bits) when omitted',
+  })
+  @IsOptional()
+  @IsBase32Secret()
+  secret?: string;
+
+  @ApiPropertyOptional({ default: 1, example: 5, description: 'Codes the key may yield; -1 = unlimited' })
+  @IsOptional()
+  @IsMaxUses()
+  max_uses?: number;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'After this the key yields no codes (temporary access)' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate()
+  expires_at?: Date;
+
+  @ApiPropertyOptional({ enum: OTP_ALGORITHMS, default: 'sha1' })
+  @IsOptional()
+  @IsIn(OTP_ALGORITHMS)
+  algorithm?: OtpAlgorithm;
+
+  @ApiPropertyOptional({ minimum: MIN_DIGITS, maximum: MAX_DIGITS, default: 6 })
+  @IsOptional()
+  @IsInt()
+  @Min(MIN_DIGITS)
+  @Max(MAX_DIGITS)
+  digits?: number;
+
+  @ApiPropertyOptional({ minimum: MIN_PERIOD, maximum: MAX_PERIOD, default: 30, description: 'TOTP period, seconds' })
+  @IsOptional()
+  @IsInt()
+  @Min(MIN_PERIOD)
+  @Max(MAX_PERIOD)
+  period?: number;
+}
+
+export class UpdateUsageKeyDto {
+  @ApiPropertyOptional({ example: 10, description: 'New limit; -1 = unlimited. The count is kept.' })
+  @IsOptional()
+  @IsMaxUses()
+  max_uses?: number;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'New expiry; null removes it',
+  })
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @Type(() => Date)
+  @IsDate()
+  expires_at?: Date | null;
+}
+
+export class KeyNameDto {
+  @ApiProperty({ example: 'deploy-approval', description: 'The key name' })
+  @IsKeyName()
+  key: string;
+}
+
+export class ListUsageKeysQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: ['active', 'depleted', 'expired'], description: 'Only keys in this state' })
+  @IsOptional()
+  @IsIn(['active', 'depleted', 'expired'])
+  status?: UsageKeyStatus;
+}
+
+export type UsageKeyStatus = 'active' | 'depleted' | 'expired';
+
+export class UsageInfoDto {
+  @ApiProperty({ example: 5, description: '-1 = unlimited' }) max_uses: number;
+  @ApiProperty({ example: 2 }) usage_count: number;
+  @ApiProperty({
+    oneOf: [{ type: 'integer' }, { type: 'string', enum: ['unlimited'] }],
+    example: 3,
+    description: 'Uses left, or "unlimited"',
+  })
+  remaining_uses: number | 'unlimited';
+}
+
+export class UsageKeyResponseDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: OTP_ALGORITHMS }) algorithm: OtpAlgorithm;
+  @ApiProperty() digits: number;
+  @ApiProperty({ description: 'TOTP period, seconds' }) period: number;
+  @ApiProperty({ description: '-1 = unlimited' }) max_uses: number;
+  @ApiProperty() usage_count: number;
+  @ApiProperty({ oneOf: [{ type: 'integer' }, { type: 'string', enum: ['unlimited'] }] })
+  remaining_uses: number | 'unlimited';
+  @ApiProperty({ enum: ['active', 'depleted', 'expired'] }) status: UsageKeyStatus;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) expires_at: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) last_used: string | null;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ format: 'date-time' }) updated_at: string;
+}
+
+export class CreatedUsageKeyDto extends UsageKeyResponseDto {
+  @ApiProperty({ description: 'The base32 secret. Shown only now: store it safely.' })
+  secret: string;
+}
+
+export class UsageKeyPageDto {
+  @ApiProperty({ type: [UsageKeyResponseDto] }) items: UsageKeyResponseDto[];
+  @ApiProperty() total: number;
+  @ApiProperty() limit: number;
+  @ApiProperty() offset: number;
+}
+
+export class KeyCodeResponseDto {
+  @ApiProperty({ example: true }) success: true;
+  @ApiProperty({ example: 'deploy-approval' }) key: string;
+  @ApiProperty({ example: '028364', description: 'The current TOTP code (a string: leading zeros matter)' })
+  code: string;
+  @ApiProperty({ example: 17, description: 'Seconds until the code rolls over' }) remaining_seconds: number;
+  @ApiProperty({ type: UsageInfoDto }) usage_info: UsageInfoDto;
+}
+
+export class KeyValidateResponseDto {
+  @ApiProperty({ example: 'deploy-approval' }) key: string;
+  @ApiProperty({ description: 'True when the key would yield a code now' }) valid: boolean;
+  @ApiProperty({ enum: ['active', 'depleted', 'expired'] }) status: UsageKeyStatus;
+  @ApiProperty({ type: UsageInfoDto }) usage_info: UsageInfoDto;
+}
+
+export class KeyInfoResponseDto {
+  @ApiProperty({ example: 'deploy-approval' }) key: string;
+  @ApiProperty() exists: boolean;
+  @ApiPropertyOptional({ description: '-1 = unlimited' }) max_uses?: number;
+  @ApiPropertyOptional() usage_count?: number;
+  @ApiPropertyOptional({ oneOf: [{ type: 'integer' }, { type: 'string', enum: ['unlimited'] }] })
+  remaining_uses?: number | 'unlimited';
+  @ApiPropertyOptional({ description: 'True when the key would yield a code now' }) is_valid?: boolean;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time' }) last_used?: string | null;
+  @ApiPropertyOptional({ format: 'date-time' }) created_at?: string;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time' }) expires_at?: string | null;
+}
+
+export class UsageKeyEventDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ enum: USAGE_KEY_OUTCOMES }) outcome: UsageKeyOutcome;
+  @ApiProperty({ enum: ['user', 'api_key', 'system', 'anonymous'] }) actor_type: string;
+  @ApiProperty({ nullable: true, type: String }) actor_id: string | null;
+  @ApiProperty({ description: 'usage_count after the event' }) usage_count: number;
+  @ApiProperty({ nullable: true, type: String }) ip: string | null;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+}
+
+export class UsageKeyEventPageDto {
+  @ApiProperty({ type: [UsageKeyEventDto] }) items: UsageKeyEventDto[];
+  @ApiProperty() total: number;
+  @ApiProperty() limit: number;
+  @ApiProperty() offset: number;
+}
+
+export class ImportUsageKeysDto {
+  @ApiProperty({
+    description:
+      'The reference key file: `{"NAME": {"secret", "max_uses", "usage_count", "created_at", "last_used"}}`. ' +
+      'Each entry is checked on its own; invalid entries are reported and skipped.',
+    example: {
+      'deploy-approval': {
+        secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
+        max_uses: 5,
+        usage_count: 2,
+        created_at: '2025-01-15T10:30:00.000000',
+        last_used: '2025-01-16T08:00:00.000000',
+      },
+    },
+    type: 'object',
+    additionalProperties: { type: 'object' },
+  })
+  @IsObject()
+  keys: Record<string, unknown>;
+
+  @ApiPropertyOptional({ default: false, description: 'Check and report only; write nothing' })
+  @IsOptional()
+  @IsBoolean()
+  dry_run?: boolean;
+
+  @ApiPropertyOptional({
+    default: false,
+    description: 'Overwrite keys that already exist (otherwise they are skipped)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  replace?: boolean;
+}
+
+export type ImportItemStatus = 'created' | 'replaced' | 'skipped' | 'invalid';
+
+export class ImportItemResultDto {
+  @ApiProperty() name: string;
+  @ApiProperty({
+    enum: ['created', 'replaced', 'skipped', 'invalid'],
+    description: 'In a dry run, what would happen',
+  })
+  status: ImportItemStatus;
+  @ApiPropertyOptional({ type: [String], description: 'Why the entry is invalid or skipped' })
+  errors?: string[];
+}
+
+export class ImportUsageKeysResultDto {
+  @ApiProperty() dry_run: boolean;
+  @ApiProperty() created: number;
+  @ApiProperty() replaced: number;
+  @ApiProperty() skipped: number;
+  @ApiProperty() invalid: number;
+  @ApiProperty({ type: [ImportItemResultDto] }) results: ImportItemResultDto[];
+}
