@@ -503,3 +503,37 @@ describe('OTP configurations for people', () => {
     expect((await t.http().post('/api/v1/otp/validate').send({})).status).toBe(401);
   });
 });
+
+describe('OTP rate limits (per user)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await bootApp({ LOG_LEVEL: 'silent', RATE_LIMIT_MULTIPLIER: '1' });
+  });
+  afterAll(() => t.close());
+
+  it('allows 10 creations an hour, 30 generations and 20 validations a minute', async () => {
+    const erin = await createUser(t);
+    const create = (i: number) =>
+      t
+        .http()
+        .post('/api/v1/otp/configs')
+        .set(erin.auth)
+        .send({ name: `c${i}` });
+    for (let i = 0; i < 10; i++) expect((await create(i)).status).toBe(201);
+    const refused = await create(10);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+
+    const { body: page } = await t.http().get('/api/v1/otp/configs').set(erin.auth).expect(200);
+    const config_id = page.items[0].id;
+    for (let i = 0; i < 30; i++)
+      await t.http().post('/api/v1/otp/generate').set(erin.auth).send({ config_id }).expect(200);
+    expect((await t.http().post('/api/v1/otp/generate').set(erin.auth).send({ config_id })).status).toBe(429);
+
+    const validate = () => t.http().post('/api/v1/otp/validate').set(erin.auth).send({ config_id, otp_code: '000000' });
+    for (let i = 0; i < 10; i++) expect((await validate()).status).toBe(200);
+    // The configuration locks at 10 failures; the limit still counts every request.
+    for (let i = 0; i < 10; i++) expect((await validate()).status).toBe(423);
+    expect((await validate()).status).toBe(429);
+  });
+});
