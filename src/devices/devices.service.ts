@@ -9,6 +9,7 @@ import type { Page } from '#src/common/pagination.dto.js';
 import { ProblemException } from '#src/common/problem.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
+import { MetricsRegistry } from '#src/metrics/metrics-registry.js';
 import { encodeBase32 } from '#src/otp/base32.js';
 import { verifyTotp } from '#src/otp/otp-engine.js';
 import { buildOtpauthUri } from '#src/otp/otpauth-uri.js';
@@ -76,6 +77,7 @@ export class DevicesService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsRegistry,
   ) {}
 
   /** Registers a device and answers its key, once, under the active master secret version. */
@@ -127,6 +129,7 @@ export class DevicesService {
       const anyLocked = candidates.some((d) => d.is_active && d.locked_until && d.locked_until > now);
       const reason = anyLocked ? 'locked' : 'inactive';
       await this.recordVerifyFailure(client, candidates, reason, dto, this.dataSource.manager);
+      this.metrics.otpVerification('device', anyLocked ? 'locked' : 'failure');
       if (anyLocked) throw locked();
       return { valid: false, device_id: byDevice ? dto.device_id! : null };
     }
@@ -156,6 +159,7 @@ export class DevicesService {
         }
         return claimed;
       });
+      this.metrics.otpVerification('device', accepted ? 'success' : 'replay');
       if (accepted) return { valid: true, device_id: device.device_id, drift: result.drift };
       return { valid: false, device_id: device.device_id };
     }
@@ -166,6 +170,7 @@ export class DevicesService {
     } else {
       await this.dataSource.transaction((manager) => this.countFailure(manager, client, usable, dto, now));
     }
+    this.metrics.otpVerification('device', replayed ? 'replay' : 'failure');
     return { valid: false, device_id: byDevice ? dto.device_id! : null };
   }
 
