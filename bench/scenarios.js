@@ -27,6 +27,7 @@
 // Extra environment for the app (e.g. an admin account a login scenario uses):
 // export `appEnv` below, or set BENCH_APP_<NAME>=value when running the bench.
 
+import { setupDeviceVerify } from './devices.js';
 import { setupOtpValidate } from './otp-validate.js';
 
 /** Merged into the app's environment (values must be strings). */
@@ -75,6 +76,15 @@ export default [
       if (res.status !== 200) throw new Error(`login: ${res.status} ${JSON.stringify(res.body)}`);
       return { headers: { authorization: `Bearer ${res.body.access_token}` } };
     },
+  },
+  {
+    // API key check, device read, replay-guarded UPDATE + audit record in one transaction;
+    // each request a fresh valid code for one of many devices (see bench/devices.js).
+    name: 'app-devices-verify',
+    target: 'app',
+    method: 'POST',
+    path: '/api/v1/devices/verify',
+    setup: setupDeviceVerify,
   },
   {
     // JWT + session check, configuration read, HMAC, and one write (counter + event).
