@@ -34,7 +34,7 @@ export class AdminCreateCommand extends CliCommand<AdminOptions> {
     const generated = options.password === undefined ? `${randomToken(18)}Aa1!` : undefined;
     const dto = await validated(RegisterDto, {
       username,
-      email: options.email ?? `${username}@localhost`,
+      email: options.email ?? `${username}@localhost.invalid`,
       password: options.password ?? generated,
     });
     const passwordHash = await hashPassword(dto.password);
@@ -65,7 +65,7 @@ export class AdminCreateCommand extends CliCommand<AdminOptions> {
     }
   }
 
-  @Option({ flags: '--email <address>', description: 'e-mail address (default USERNAME@localhost)' })
+  @Option({ flags: '--email <address>', description: 'e-mail address (default USERNAME@localhost.invalid)' })
   parseEmail(value: string): string {
     return value;
   }
