@@ -335,11 +335,15 @@ describe('devices of enterprise clients', () => {
       const unknownVersion = await verify(keyA, { device_id: fresh.body.device_id, otp: '123456' });
       expect(unknownVersion.status).toBe(409);
       expect(unknownVersion.body.code).toBe('DEVICE_REKEY_REQUIRED');
+      // By user_id, that instance skips the version-2 device and still checks the version-1 one.
+      await post('/register', { device_id: uniqueName('dev'), user_id: old.user_id });
+      const byUser = await verify(keyA, { user_id: old.user_id, otp: totp(old.derived_key, now + STEP) });
+      expect(byUser.body).toEqual({ valid: true, device_id: old.device_id, drift: 1 });
 
       const rekeyed = await post(`/${old.device_id}/rekey`);
       expect(rekeyed.body.key_version).toBe(2);
       expect(rekeyed.body.derived_key).not.toBe(old.derived_key);
-      clock.advance(STEP);
+      clock.advance(2 * STEP);
       const later = clock.now().getTime();
       expect((await post('/verify', { device_id: old.device_id, otp: totp(old.derived_key, later) })).body.valid).toBe(
         false,

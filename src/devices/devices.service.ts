@@ -135,10 +135,16 @@ export class DevicesService {
     }
 
     let replayed = false;
-    for (const device of usable) {
+    // By user_id, a device whose master secret version is gone is skipped, not fatal.
+    const keyed = usable.flatMap((device) => {
+      const key = this.keyOf(device, client.clientId);
+      return key ? [{ device, key }] : [];
+    });
+    if (keyed.length === 0) throw rekeyRequired();
+    for (const { device, key } of keyed) {
       const result = verifyTotp({
         ...DEVICE_TOTP,
-        secret: this.keyOf(device, client.clientId),
+        secret: key,
         code: dto.otp,
         now: now.getTime(),
         window: WINDOW,
@@ -369,19 +375,21 @@ export class DevicesService {
     );
   }
 
-  /** The device's key, recomputed from its master secret version; refuses a key that no longer matches. */
-  private keyOf(device: DeviceKeyRow, clientId: string): Buffer {
-    const key = this.deriveKey(device.key_version, clientId, device.device_id, device.key_generation, true);
-    if (hashDeviceKey(key) !== device.derived_key_hash.trim()) throw rekeyRequired();
-    return key;
+  /**
+   * The device's key, recomputed from its master secret version; null when that version is
+   * not configured any more or no longer yields the stored hash (the device needs a re-key).
+   */
+  private keyOf(device: DeviceKeyRow, clientId: string): Buffer | null {
+    const master = this.config.masterSecrets.secrets.get(device.key_version);
+    if (!master) return null;
+    const key = deriveDeviceKey(master, clientId, device.device_id, device.key_generation);
+    return hashDeviceKey(key) === device.derived_key_hash.trim() ? key : null;
   }
 
-  private deriveKey(version: number, clientId: string, deviceId: string, generation: number, existing = false): Buffer {
+  /** A key under a configured version (the active one, for registration and re-key). */
+  private deriveKey(version: number, clientId: string, deviceId: string, generation: number): Buffer {
     const master = this.config.masterSecrets.secrets.get(version);
-    if (!master) {
-      if (existing) throw rekeyRequired();
-      throw new Error(`master secret version ${version} is not configured`);
-    }
+    if (!master) throw new Error(`master secret version ${version} is not configured`);
     return deriveDeviceKey(master, clientId, deviceId, generation);
   }
 
