@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditChainService } from '../src/audit/audit-chain.service.js';
 import { loadConfig } from '../src/config/load-config.js';
@@ -116,22 +118,31 @@ describe('operator command line', () => {
   });
 
   it('imports the reference file (a dry run first, which writes nothing)', async () => {
-    const dry = await cli('keys:import', SAMPLE, '--dry-run');
+    // The sample file with names of its own, so other suites on this database cannot collide with it.
+    const suffix = uniqueName('');
+    const sample = JSON.parse(readFileSync(SAMPLE, 'utf8')) as Record<string, unknown>;
+    const file = join(mkdtempSync(join(tmpdir(), 'otp-cli-')), 'keys.json');
+    writeFileSync(
+      file,
+      JSON.stringify(Object.fromEntries(Object.entries(sample).map(([k, v]) => [`${k}${suffix}`, v]))),
+    );
+
+    const dry = await cli('keys:import', file, '--dry-run');
     expect(dry.status, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('dry run, nothing written: 4 created');
-    expect(await info('deploy-approval')).toMatchObject({ exists: false });
+    expect(await info(`deploy-approval${suffix}`)).toMatchObject({ exists: false });
 
-    const imported = await cliJson<{ created: number }>('keys:import', SAMPLE);
+    const imported = await cliJson<{ created: number }>('keys:import', file);
     expect(imported.created).toBe(4);
-    expect(await info('deploy-approval')).toMatchObject({
+    expect(await info(`deploy-approval${suffix}`)).toMatchObject({
       exists: true,
       max_uses: 5,
       usage_count: 2,
       created_at: '2025-01-15T10:30:00.123Z',
       last_used: '2025-01-16T08:05:09.654Z',
     });
-    expect(await info('spent')).toMatchObject({ usage_count: 3, is_valid: false });
-    const again = await cli('keys:import', SAMPLE);
+    expect(await info(`spent${suffix}`)).toMatchObject({ usage_count: 3, is_valid: false });
+    const again = await cli('keys:import', file);
     expect(again.stdout).toContain('0 created, 0 replaced, 4 skipped');
   });
 
