@@ -28,12 +28,15 @@
 // export `appEnv` below, or set BENCH_APP_<NAME>=value when running the bench.
 
 import { setupDeviceVerify } from './devices.js';
+import { BENCH_ADMIN_PASSWORD, setupKeysHot, setupKeysSpread } from './keys.js';
 import { setupOtpValidate } from './otp-validate.js';
 
 /** Merged into the app's environment (values must be strings). */
 export const appEnv = {
   // The load comes from one address and one account: lift the limits, keep their cost.
   RATE_LIMIT_MULTIPLIER: '1000000',
+  // The first administrator (username "admin"), which the keys scenarios sign in as to issue their API key.
+  ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
 };
 
 const PASSWORD = 'Bench-Password-1!';
@@ -93,5 +96,22 @@ export default [
     method: 'POST',
     path: '/api/v1/otp/validate',
     setup: setupOtpValidate,
+  },
+  {
+    // API key check, then one transaction: the atomic use (UPDATE ... RETURNING + usage event
+    // in one statement) and its audit record; then a TOTP. Every request on one hot row.
+    name: 'app-keys-code-hot',
+    target: 'app',
+    method: 'POST',
+    path: '/api/v1/keys/code',
+    setup: setupKeysHot,
+  },
+  {
+    // The same over 1,000 keys, each request a random one (see bench/keys.js).
+    name: 'app-keys-code-spread',
+    target: 'app',
+    method: 'POST',
+    path: '/api/v1/keys/code',
+    setup: setupKeysSpread,
   },
 ];
