@@ -10,6 +10,7 @@ import { currentRequestContext } from '#src/common/request-context.js';
 import { randomSecret } from '#src/crypto/random.js';
 import { SecretCipher } from '#src/crypto/secret-cipher.js';
 import { decodeBase32, encodeBase32 } from '#src/otp/base32.js';
+import { MetricsRegistry } from '#src/metrics/metrics-registry.js';
 import { generateTotp, type OtpAlgorithm, type OtpDigits } from '#src/otp/otp-engine.js';
 import {
   CreatedUsageKeyDto,
@@ -75,6 +76,7 @@ export class UsageKeysService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly cipher: SecretCipher,
+    private readonly metrics: MetricsRegistry,
   ) {}
 
   // ---- use ---------------------------------------------------------------------------------
@@ -135,6 +137,7 @@ export class UsageKeysService {
       return { ok: false, outcome, usage: usageInfo(key), expiresAt: key.expiresAt };
     });
 
+    this.metrics.keyUse(result.ok ? 'used' : result.outcome === 'missing' ? 'unknown' : result.outcome);
     if (!result.ok) {
       if (result.outcome === 'missing') throw notFound(name);
       if (result.outcome === 'expired') {

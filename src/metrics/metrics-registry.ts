@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 /** Which kind of credential an OTP verification checked. */
 export type OtpVerificationKind = 'config' | 'device' | 'usage_key' | 'mfa' | 'recovery_code';
 export type OtpVerificationOutcome = 'success' | 'failure' | 'locked' | 'replay';
-export type KeyUseOutcome = 'used' | 'depleted' | 'unknown';
+export type KeyUseOutcome = 'used' | 'depleted' | 'expired' | 'unknown';
 
 /** The pg pool behind TypeORM's Postgres driver (only the counters read here). */
 interface PgPoolStats {
