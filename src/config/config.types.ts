@@ -32,6 +32,8 @@ export interface AppConfig {
   readonly corsOrigins: readonly string[];
   readonly logLevel: string;
   readonly metricsToken?: string;
+  /** How long GET metrics/system reuses its figures, milliseconds (0 = compute on every call). */
+  readonly metricsSystemCacheMs: number;
   readonly docsEnabled: boolean;
   readonly bodyLimitBytes: number;
   readonly audit: {

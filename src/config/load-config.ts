@@ -90,6 +90,7 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
       .filter(Boolean),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     metricsToken: optionalSecret(env, 'METRICS_TOKEN'),
+    metricsSystemCacheMs: int(env, 'METRICS_SYSTEM_CACHE_MS', 5000, 0, 300_000),
     docsEnabled: bool(env, 'DOCS_ENABLED', true),
     bodyLimitBytes: int(env, 'BODY_LIMIT', 1_048_576, 1024, 50 * 1_048_576),
     audit: {

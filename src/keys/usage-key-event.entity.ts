@@ -9,6 +9,7 @@ export const USAGE_KEY_OUTCOMES: readonly UsageKeyOutcome[] = ['used', 'depleted
 /** One use of a usage-limited key, or one refused attempt: who, when, from where, and how it went. */
 @Entity({ name: 'usage_key_events' })
 @Index('IDX_usage_key_events_key', ['keyId', 'id'])
+@Index('IDX_usage_key_events_created', ['createdAt'])
 export class UsageKeyEvent {
   /** bigint: the pg driver returns it as a string. */
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })

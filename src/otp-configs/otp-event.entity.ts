@@ -10,6 +10,7 @@ export type OtpEventType = 'generate' | 'validate_success' | 'validate_failure';
 @Index('IDX_otp_events_user_created', ['userId', 'createdAt'])
 @Index('IDX_otp_events_config', ['configId'])
 @Index('IDX_otp_events_created', ['createdAt'])
+@Index('IDX_otp_events_type_created', ['eventType', 'createdAt'])
 export class OtpEvent {
   /** bigint: the pg driver returns it as a string. */
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'BY DEFAULT' })
