@@ -526,8 +526,9 @@ describe('OTP rate limits (per user)', () => {
 
     const { body: page } = await t.http().get('/api/v1/otp/configs').set(erin.auth).expect(200);
     const config_id = page.items[0].id;
-    for (let i = 0; i < 30; i++)
+    for (let i = 0; i < 30; i++) {
       await t.http().post('/api/v1/otp/generate').set(erin.auth).send({ config_id }).expect(200);
+    }
     expect((await t.http().post('/api/v1/otp/generate').set(erin.auth).send({ config_id })).status).toBe(429);
 
     const validate = () => t.http().post('/api/v1/otp/validate').set(erin.auth).send({ config_id, otp_code: '000000' });
