@@ -27,6 +27,7 @@
 // Extra environment for the app (e.g. an admin account a login scenario uses):
 // export `appEnv` below, or set BENCH_APP_<NAME>=value when running the bench.
 
+import { setupAuditLogsFiltered, setupMetricsSystem } from './audit-metrics.js';
 import { setupDeviceVerify } from './devices.js';
 import { BENCH_ADMIN_PASSWORD, setupKeysHot, setupKeysSpread } from './keys.js';
 import { setupOtpValidate } from './otp-validate.js';
@@ -113,5 +114,25 @@ export default [
     method: 'POST',
     path: '/api/v1/keys/code',
     setup: setupKeysSpread,
+  },
+  {
+    // Admin dashboard figures: eight aggregate queries (reused for METRICS_SYSTEM_CACHE_MS,
+    // refreshed in the background). BENCH_SEED=1: over 1,000,000 OTP events (bench/seed.js).
+    name: 'app-metrics-system',
+    target: 'app',
+    method: 'GET',
+    path: '/api/v1/metrics/system',
+    autocannon: { connections: 10 },
+    setup: setupMetricsSystem,
+  },
+  {
+    // Audit query with three filters, a page of 50 and the total. BENCH_SEED=1: over
+    // 1,000,000 audit records.
+    name: 'app-audit-logs-filtered',
+    target: 'app',
+    method: 'GET',
+    path: '/api/v1/audit/logs',
+    autocannon: { connections: 10 },
+    setup: setupAuditLogsFiltered,
   },
 ];

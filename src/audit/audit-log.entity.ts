@@ -13,6 +13,7 @@ export type AuditStatus = 'success' | 'failure';
 // Query filters (each with created_at, the order of every listing) and retention.
 @Index('IDX_audit_logs_created', ['createdAt', 'id'])
 @Index('IDX_audit_logs_action_created', ['action', 'createdAt'])
+@Index('IDX_audit_logs_action_status_created', ['action', 'status', 'createdAt'])
 @Index('IDX_audit_logs_actor_type_created', ['actorType', 'createdAt'])
 @Index('IDX_audit_logs_actor_id_created', ['actorId', 'createdAt'])
 @Index('IDX_audit_logs_resource_created', ['resource', 'resourceId', 'createdAt'])

@@ -2,6 +2,7 @@ import { AuditLog1795400000000 } from '../../migrations/1795400000000-AuditLog.j
 import { Identity1795403000000 } from '../../migrations/1795403000000-Identity.js';
 import { AuditQueryIndexes1795409000000 } from '../../migrations/1795409000000-AuditQueryIndexes.js';
 import { StatsIndexes1795410000000 } from '../../migrations/1795410000000-StatsIndexes.js';
+import { AuditActionStatusIndex1795411000000 } from '../../migrations/1795411000000-AuditActionStatusIndex.js';
 import { OtpConfigs1795406000000 } from '../../migrations/1795406000000-OtpConfigs.js';
 import { Devices1795407000000 } from '../../migrations/1795407000000-Devices.js';
 import { UsageKeys1795408000000 } from '../../migrations/1795408000000-UsageKeys.js';
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   UsageKeys1795408000000,
   AuditQueryIndexes1795409000000,
   StatsIndexes1795410000000,
+  AuditActionStatusIndex1795411000000,
 ];

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Clock } from '#src/common/clock.js';
@@ -27,12 +27,13 @@ const countsOf = (rows: Array<{ event_type: EventType; count: number }>): EventC
 /**
  * Statistics read straight from the stored events and tables with plain SQL (each query
  * backed by an index, see the AuditQueryIndexes and StatsIndexes migrations), so this
- * module depends on no other module's entities. System figures are shared by concurrent
- * callers and reused for METRICS_SYSTEM_CACHE_MS.
+ * module depends on no other module's entities.
  */
 @Injectable()
 export class MetricsService {
-  private system?: { at: number; value: Promise<SystemMetricsDto> };
+  private readonly logger = new Logger(MetricsService.name);
+  private cached?: { at: number; value: SystemMetricsDto };
+  private refreshing?: Promise<SystemMetricsDto>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -89,18 +90,26 @@ export class MetricsService {
     };
   }
 
-  /** System-wide figures; concurrent calls share one computation, reused for the configured time. */
+  /**
+   * System-wide figures. Concurrent calls share one computation; with METRICS_SYSTEM_CACHE_MS
+   * set, figures are reused that long and then served stale while one refresh runs, so a
+   * dashboard never waits on the aggregation over millions of events (0: always fresh).
+   */
   systemFigures(): Promise<SystemMetricsDto> {
-    const now = performance.now();
-    if (!this.system || now - this.system.at >= this.config.metricsSystemCacheMs) {
-      const value = this.computeSystem();
-      this.system = { at: now, value };
-      // A failure is not cached.
-      value.catch(() => {
-        if (this.system?.value === value) this.system = undefined;
-      });
+    const ttl = this.config.metricsSystemCacheMs;
+    const cached = this.cached;
+    if (ttl > 0 && cached && performance.now() - cached.at < ttl) return Promise.resolve(cached.value);
+    this.refreshing ??= this.computeSystem()
+      .then((value) => {
+        this.cached = { at: performance.now(), value };
+        return value;
+      })
+      .finally(() => (this.refreshing = undefined));
+    if (ttl > 0 && cached) {
+      this.refreshing.catch((error: unknown) => this.logger.error({ err: error }, 'system metrics refresh failed'));
+      return Promise.resolve(cached.value);
     }
-    return this.system.value;
+    return this.refreshing;
   }
 
   private async computeSystem(): Promise<SystemMetricsDto> {
