@@ -74,6 +74,16 @@ describe('API keys for enterprise clients', () => {
     expect(shown.body.last_used_at).toBe(clock.now().toISOString());
   });
 
+  it('counts every one of many concurrent uses, without a write per request', async () => {
+    const { body } = await create({ name: 'busy', client_id: 'acme', scopes: ['devices:verify'] });
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => t.http().get('/api/v1/key-probe/verify').set('x-api-key', body.key)),
+    );
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    const shown = await t.http().get(`/api/v1/api-keys/${body.id}`).set(admin.auth);
+    expect(shown.body.usage_count).toBe(50);
+  });
+
   it('refuses a key without the scope (403) and a user on an API-key route (401)', async () => {
     const { body } = await create({ name: 'reader', client_id: 'acme', scopes: ['devices:read'] });
     const res = await t.http().get('/api/v1/key-probe/verify').set('x-api-key', body.key);

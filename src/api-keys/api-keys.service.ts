@@ -10,6 +10,7 @@ import { Clock } from '#src/common/clock.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
 import { generateApiKey, hashApiKey } from './api-key-format.js';
+import { ApiKeyUsage } from './api-key-usage.js';
 import { API_KEY_SCOPES, ApiKey } from './api-key.entity.js';
 import { ApiKeyResponseDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
 
@@ -33,6 +34,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly usage: ApiKeyUsage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -57,6 +59,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
   }
 
   async list(query: PageQueryDto): Promise<Page<ApiKeyResponseDto>> {
+    await this.usage.flush();
     const [rows, total] = await this.apiKeys.findAndCount({
       order: { createdAt: 'DESC', id: 'ASC' },
       take: query.limit,
@@ -66,6 +69,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
   }
 
   async get(id: string): Promise<ApiKeyResponseDto> {
+    await this.usage.flush();
     const key = await this.apiKeys.findOne({ where: { id } });
     if (!key) throw notFound();
     return this.toResponse(key);
@@ -155,23 +159,20 @@ export class ApiKeysService implements OnApplicationBootstrap {
     );
   }
 
-  /** Resolves a presented key to its client; counts the use. */
+  /**
+   * Resolves a presented key to its client and counts the use. A read, not a write: the use
+   * is counted in memory and flushed in batches, so a busy key does not serialise its callers.
+   */
   async authenticate(rawKey: string): Promise<ApiKeyAuthentication> {
     const now = this.clock.now();
-    const rows: ApiKey[] = await this.apiKeys
-      .query(
-        `UPDATE api_keys SET last_used_at = $2, usage_count = usage_count + 1
-        WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
-        RETURNING id, client_id AS "clientId", scopes`,
-        [hashApiKey(rawKey), now],
-      )
-      .then(([updated]: [ApiKey[]]) => updated);
-    if (rows.length === 1) {
-      const [key] = rows;
-      return { ok: true, principal: { kind: 'api_key', apiKeyId: key.id, clientId: key.clientId, scopes: key.scopes } };
-    }
-    const known = await this.apiKeys.findOne({ where: { keyHash: hashApiKey(rawKey) } });
-    if (!known) return { ok: false, reason: 'unknown' };
-    return { ok: false, reason: known.revokedAt ? 'revoked' : 'expired', apiKeyId: known.id };
+    const key = await this.apiKeys.findOne({
+      where: { keyHash: hashApiKey(rawKey) },
+      select: { id: true, clientId: true, scopes: true, revokedAt: true, expiresAt: true },
+    });
+    if (!key) return { ok: false, reason: 'unknown' };
+    if (key.revokedAt) return { ok: false, reason: 'revoked', apiKeyId: key.id };
+    if (key.expiresAt && key.expiresAt <= now) return { ok: false, reason: 'expired', apiKeyId: key.id };
+    this.usage.record(key.id, now);
+    return { ok: true, principal: { kind: 'api_key', apiKeyId: key.id, clientId: key.clientId, scopes: key.scopes } };
   }
 }
