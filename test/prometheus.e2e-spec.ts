@@ -69,6 +69,15 @@ describe('Prometheus /metrics', () => {
       .send({ username: user.username, password: 'Wrong-Password-1!' })
       .expect(401);
     await t.http().post('/api/v1/auth/login').send({ username: 'nobody_here', password: PASSWORD }).expect(401);
+    // An OTP configuration: one accepted code, one wrong one.
+    const config = await t.http().post('/api/v1/otp/configs').set(user.auth).send({ name: 'metrics' }).expect(201);
+    const generated = await t.http().post('/api/v1/otp/generate').set(user.auth).send({ config_id: config.body.id });
+    const code = generated.body.code as string;
+    const validate = (otp: string) =>
+      t.http().post('/api/v1/otp/validate').set(user.auth).send({ config_id: config.body.id, otp_code: otp });
+    expect((await validate(code)).body.is_valid).toBe(true);
+    const wrong = String((Number(code) + 500_000) % 1_000_000).padStart(6, '0');
+    expect((await validate(wrong)).body.is_valid).toBe(false);
     const after = await scrape();
 
     const meCount = (status: number): string =>
@@ -84,6 +93,11 @@ describe('Prometheus /metrics', () => {
     expect(logins('success')).toBe(1);
     expect(logins('bad_password')).toBe(1);
     expect(logins('unknown_user')).toBe(1);
+    const verifications = (outcome: string): number =>
+      value(after, `otp_verifications_total{kind="config",outcome="${outcome}"}`) -
+      value(before, `otp_verifications_total{kind="config",outcome="${outcome}"}`);
+    expect(verifications('success')).toBe(1);
+    expect(verifications('failure')).toBe(1);
 
     // Pool gauges and process metrics are present.
     expect(after.get('db_pool_connections_total')).toBeGreaterThanOrEqual(1);

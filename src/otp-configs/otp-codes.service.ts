@@ -9,6 +9,7 @@ import { currentRequestContext } from '#src/common/request-context.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
 import { SecretCipher } from '#src/crypto/secret-cipher.js';
+import { MetricsRegistry } from '#src/metrics/metrics-registry.js';
 import { generateHotp, generateTotp, resyncHotp, verifyHotp, verifyTotp } from '#src/otp/otp-engine.js';
 import type {
   BulkGenerateResultDto,
@@ -90,6 +91,7 @@ export class OtpCodesService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsRegistry,
   ) {}
 
   async generate(me: UserPrincipal, dto: GenerateOtpDto): Promise<GeneratedOtpDto> {
@@ -177,8 +179,11 @@ export class OtpCodesService {
       }
     }
     if (match && (await this.claim(config, now, match))) {
+      this.metrics.otpVerification('config', 'success');
       return { is_valid: true, config_id: config.id, message: 'The code is valid.', drift: match.drift };
     }
+    // A matching code that lost its claim was used already (a replay).
+    this.metrics.otpVerification('config', match ? 'replay' : 'failure');
     await this.countFailure(me, config, now);
     return { is_valid: false, config_id: config.id, message: INVALID_CODE };
   }
