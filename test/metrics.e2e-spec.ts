@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Clock } from '../src/common/clock.js';
+import { MetricsService } from '../src/metrics/metrics.service.js';
+import { FakeClock } from './support/fake-clock.js';
 import { decodeBase32 } from '../src/otp/base32.js';
 import { generateTotp } from '../src/otp/otp-engine.js';
 import { createUser, PASSWORD, TestUser, uniqueName } from './support/identity.js';
@@ -188,6 +191,30 @@ describe('metrics/me and metrics/system', () => {
       activity_24h: { logins: 5, failed_logins: 5, generations: 5, validations: 5 },
       security: { mfa_enabled_users: 1, locked_accounts: 1, active_api_keys: 2 },
     });
+  });
+
+  it('with METRICS_SYSTEM_CACHE_MS, reuses figures, then serves them stale while one refresh runs', async () => {
+    const clock = new FakeClock(new Date());
+    const service = new MetricsService(t.dataSource, clock as Clock, { ...t.config, metricsSystemCacheMs: 5000 });
+    const first = await service.systemFigures();
+    await t.dataSource.query(
+      `INSERT INTO users (username, email, password_hash) VALUES ('cache_probe', 'cache_probe@example.com', 'x')`,
+    );
+    try {
+      expect((await service.systemFigures()).users.total).toBe(first.users.total); // within the time: reused
+      clock.advance(5001);
+      const stale = await Promise.all([service.systemFigures(), service.systemFigures()]);
+      expect(stale.map((f) => f.users.total)).toEqual([first.users.total, first.users.total]);
+      // The one background refresh lands within a few database round trips.
+      let total = first.users.total;
+      for (let i = 0; i < 100 && total === first.users.total; i++) {
+        await t.dataSource.query('SELECT 1');
+        total = (await service.systemFigures()).users.total;
+      }
+      expect(total).toBe(first.users.total + 1);
+    } finally {
+      await t.dataSource.query(`DELETE FROM users WHERE username = 'cache_probe'`);
+    }
   });
 
   it('keeps system figures for administrators (403 for a user, 401 without credentials)', async () => {

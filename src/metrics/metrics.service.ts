@@ -98,10 +98,10 @@ export class MetricsService {
   systemFigures(): Promise<SystemMetricsDto> {
     const ttl = this.config.metricsSystemCacheMs;
     const cached = this.cached;
-    if (ttl > 0 && cached && performance.now() - cached.at < ttl) return Promise.resolve(cached.value);
+    if (ttl > 0 && cached && this.clock.now().getTime() - cached.at < ttl) return Promise.resolve(cached.value);
     this.refreshing ??= this.computeSystem()
       .then((value) => {
-        this.cached = { at: performance.now(), value };
+        this.cached = { at: this.clock.now().getTime(), value };
         return value;
       })
       .finally(() => (this.refreshing = undefined));
