@@ -14,23 +14,8 @@ const HOUR_MS = 3_600_000;
 const COLUMNS = `id, created_at, actor_type, actor_id, action, resource, resource_id, status, ip, user_agent,
   request_id, details, seq, prev_hash, hash`;
 
-interface AuditRow {
-  id: string;
-  created_at: Date;
-  actor_type: string;
-  actor_id: string | null;
-  action: string;
-  resource: string | null;
-  resource_id: string | null;
-  status: string;
-  ip: string | null;
-  user_agent: string | null;
-  request_id: string | null;
-  details: Record<string, unknown>;
-  seq: string | null;
-  prev_hash: string | null;
-  hash: string | null;
-}
+/** A row as the driver answers it: the view's fields, with the timestamp still a Date. */
+type AuditRow = Omit<AuditRecordView, 'created_at'> & { created_at: Date };
 
 /** Equality filters: query field → column (each backed by an index with created_at). */
 const EQUALS: ReadonlyArray<[keyof AuditFilterDto, string]> = [

@@ -5,6 +5,7 @@ import { AuditService } from '#src/audit/audit.service.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import type { Page } from '#src/common/pagination.dto.js';
 import { ProblemException } from '#src/common/problem.js';
+import { containsPattern } from '#src/common/sql.js';
 import { randomSecret } from '#src/crypto/random.js';
 import { SecretCipher } from '#src/crypto/secret-cipher.js';
 import { decodeBase32, encodeBase32 } from '#src/otp/base32.js';
@@ -80,7 +81,7 @@ export class OtpConfigsService {
     if (query.otp_type) qb.andWhere('c.otp_type = :type', { type: query.otp_type });
     if (query.is_active !== undefined) qb.andWhere('c.is_active = :active', { active: query.is_active });
     if (query.search) {
-      const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const pattern = containsPattern(query.search);
       qb.andWhere(new Brackets((w) => w.where('c.name ILIKE :p', { p: pattern }).orWhere('c.issuer ILIKE :p')));
     }
     const [rows, total] = await qb

@@ -6,6 +6,7 @@ import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
 import type { Page } from '#src/common/pagination.dto.js';
 import { ProblemException } from '#src/common/problem.js';
+import { containsPattern } from '#src/common/sql.js';
 import { AdminUpdateUserDto, ListUsersQueryDto, RegisterDto, UpdateMeDto, UserResponseDto } from './dto/user.dto.js';
 import { hashPassword } from './password-hasher.js';
 import { User } from './user.entity.js';
@@ -107,7 +108,7 @@ export class UsersService {
       });
     }
     if (query.search) {
-      const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const pattern = containsPattern(query.search);
       qb.andWhere(new Brackets((w) => w.where('u.username ILIKE :p', { p: pattern }).orWhere('u.email ILIKE :p')));
     }
     const [rows, total] = await qb
