@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
+import { decodeBase32 } from '../src/otp/base32.js';
+import { generateTotp } from '../src/otp/otp-engine.js';
 import { createUser, PASSWORD } from './support/identity.js';
 import { bootApp, TestApp, testSecret } from './support/test-app.js';
 
@@ -103,6 +105,24 @@ describe('Prometheus /metrics', () => {
     expect(after.get('db_pool_connections_total')).toBeGreaterThanOrEqual(1);
     expect(after.get('process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(after.has('nodejs_eventloop_lag_seconds')).toBe(true);
+  });
+
+  it('counts MFA code checks by outcome', async () => {
+    const user = await createUser(t);
+    const enrol = await t.http().post('/api/v1/auth/mfa/enable').set(user.auth).expect(200);
+    const secret = decodeBase32(enrol.body.mfa_secret);
+    const code = generateTotp({ secret, algorithm: 'sha1', digits: 6, period: 30, now: Date.now() }).code;
+    const wrong = String((Number(code) + 500_000) % 1_000_000).padStart(6, '0');
+    const before = await scrape();
+    const confirm = (otp: string) => t.http().post('/api/v1/auth/mfa/verify').set(user.auth).send({ code: otp });
+    expect((await confirm(wrong)).status).toBe(400);
+    expect((await confirm(code)).status).toBe(200);
+    const after = await scrape();
+    const mfa = (outcome: string): number =>
+      value(after, `otp_verifications_total{kind="mfa",outcome="${outcome}"}`) -
+      value(before, `otp_verifications_total{kind="mfa",outcome="${outcome}"}`);
+    expect(mfa('failure')).toBe(1);
+    expect(mfa('success')).toBe(1);
   });
 
   it('exports the counters other modules record', async () => {

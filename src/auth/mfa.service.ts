@@ -8,6 +8,7 @@ import { Clock } from '#src/common/clock.js';
 import { ProblemException } from '#src/common/problem.js';
 import { randomSecret } from '#src/crypto/random.js';
 import { SecretCipher } from '#src/crypto/secret-cipher.js';
+import { MetricsRegistry } from '#src/metrics/metrics-registry.js';
 import { encodeBase32 } from '#src/otp/base32.js';
 import { verifyTotp } from '#src/otp/otp-engine.js';
 import { buildOtpauthUri } from '#src/otp/otpauth-uri.js';
@@ -33,6 +34,7 @@ export class MfaService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly metrics: MetricsRegistry,
   ) {}
 
   /** Starts enrolment: a fresh secret, kept encrypted and pending until a first code confirms it. */
@@ -102,6 +104,7 @@ export class MfaService {
       `UPDATE mfa_recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL`,
       [user.id, hashRecoveryCode(code), this.clock.now()],
     );
+    this.metrics.otpVerification('recovery_code', used === 1 ? 'success' : 'failure');
     return used === 1;
   }
 
@@ -119,7 +122,10 @@ export class MfaService {
       afterStep: user.mfaLastStep === null ? null : Number(user.mfaLastStep),
     });
     // The conditional update makes the step single-use even against concurrent logins.
-    return result.valid && (await this.users.claimMfaStep(user.id, result.step));
+    const accepted = result.valid && (await this.users.claimMfaStep(user.id, result.step));
+    const replayed = result.valid ? !accepted : result.reason === 'replay';
+    this.metrics.otpVerification('mfa', accepted ? 'success' : replayed ? 'replay' : 'failure');
+    return accepted;
   }
 
   private record(manager: EntityManager, userId: string, action: string, status: 'success' | 'failure' = 'success') {

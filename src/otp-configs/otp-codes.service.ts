@@ -137,7 +137,8 @@ export class OtpCodesService {
 
   /**
    * TOTP: within the window, each step once. HOTP: within the look-ahead, moving the counter
-   * past the match. Failures count towards a lock; answers never say why a code failed.
+   * past the match. Wrong codes count towards a lock (replays are refused without counting);
+   * answers never say why a code failed.
    */
   async validate(me: UserPrincipal, dto: ValidateOtpDto): Promise<ValidationResultDto> {
     const config = await this.configs.findWithSecret(me.userId, dto.config_id);
@@ -147,6 +148,7 @@ export class OtpCodesService {
     const secret = this.cipher.decrypt(config.secret);
     const { algorithm, digits } = config;
     let match: { sql: string; value: number; drift: number; expectedCounter?: string } | null = null;
+    let replayed = false;
     if (config.otpType === 'totp') {
       const result = verifyTotp({
         secret,
@@ -159,6 +161,7 @@ export class OtpCodesService {
         afterStep: config.lastUsedStep === null ? null : Number(config.lastUsedStep),
       });
       if (result.valid) match = { sql: CLAIM_TOTP_STEP, value: result.step, drift: result.drift };
+      else replayed = result.reason === 'replay';
     } else {
       const counter = Number(config.counter);
       const result = verifyHotp({
@@ -182,9 +185,12 @@ export class OtpCodesService {
       this.metrics.otpVerification('config', 'success');
       return { is_valid: true, config_id: config.id, message: 'The code is valid.', drift: match.drift };
     }
-    // A matching code that lost its claim was used already (a replay).
-    this.metrics.otpVerification('config', match ? 'replay' : 'failure');
-    await this.countFailure(me, config, now);
+    // A matching code that lost its claim was used already. A replay is refused but is not
+    // a guess, so it does not count towards the lock (a double submit must not lock anyone out).
+    replayed ||= match !== null;
+    this.metrics.otpVerification('config', replayed ? 'replay' : 'failure');
+    if (replayed) await this.events.record(this.dataSource.manager, me.userId, 'validate_failure', [config.id]);
+    else await this.countFailure(me, config, now);
     return { is_valid: false, config_id: config.id, message: INVALID_CODE };
   }
 
