@@ -409,6 +409,33 @@ describe('devices of enterprise clients', () => {
     expect(JSON.stringify(rows)).not.toMatch(/"(otp|code|derived_key|secret)"/);
   });
 
+  it('writes one audit record per accepted code, with the request context, and none for a replay', async () => {
+    clock.advance(STEP);
+    const device = await register(keyA);
+    const code = totp(device.derived_key, clock.now().getTime());
+    const ok = await t
+      .http()
+      .post('/api/v1/devices/verify')
+      .set('x-api-key', keyA)
+      .set('x-request-id', 'verify-audit-1')
+      .send({ device_id: device.device_id, otp: code })
+      .expect(200);
+    expect(ok.body.valid).toBe(true);
+    await verify(keyA, { device_id: device.device_id, otp: code });
+    const rows = await t.dataSource.query(
+      `SELECT status, request_id, details FROM audit_logs WHERE action = 'device.verify' AND details->>'device_id' = $1 ORDER BY id`,
+      [device.device_id],
+    );
+    expect(rows).toEqual([
+      expect.objectContaining({
+        status: 'success',
+        request_id: 'verify-audit-1',
+        details: expect.objectContaining({ drift: 0 }),
+      }),
+      expect.objectContaining({ status: 'failure', details: expect.objectContaining({ reason: 'replay' }) }),
+    ]);
+  });
+
   it('never writes a derived key or a code into the logs', async () => {
     clock.advance(STEP);
     const device = await register(keyA);

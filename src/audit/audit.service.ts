@@ -41,6 +41,42 @@ export class AuditService {
       details: (entry.details ?? {}) as AuditLog['details'] & object,
     });
   }
+
+  /**
+   * Runs one data-changing statement (`UPDATE … RETURNING …`, no WITH of its own) and appends
+   * the record for each row it returns, in the same statement: the change and its record
+   * commit together without the round trips of a transaction. Answers the rows changed;
+   * when none changed, nothing is recorded.
+   */
+  async recordWithChange(
+    changeSql: string,
+    params: readonly unknown[],
+    entry: AuditEntry,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<number> {
+    const context = currentRequestContext();
+    const values = [
+      entry.actorType,
+      entry.actorId ?? null,
+      entry.action,
+      entry.resource ?? null,
+      entry.resourceId ?? null,
+      entry.status,
+      entry.ip ?? context?.ip ?? null,
+      truncate(entry.userAgent ?? context?.userAgent ?? null, 512),
+      entry.requestId ?? context?.requestId ?? null,
+      JSON.stringify(entry.details ?? {}),
+    ];
+    const at = (i: number): string => `$${params.length + i + 1}`;
+    const rows: unknown[] = await manager.query(
+      `WITH change AS (${changeSql})
+       INSERT INTO audit_logs (actor_type, actor_id, action, resource, resource_id, status, ip, user_agent, request_id, details)
+       SELECT ${values.map((_, i) => (i === values.length - 1 ? `${at(i)}::jsonb` : at(i))).join(', ')} FROM change
+       RETURNING id`,
+      [...params, ...values],
+    );
+    return rows.length;
+  }
 }
 
 function truncate(value: string | null, max: number): string | null {

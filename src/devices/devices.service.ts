@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull, Not, Repository } from 'typeorm';
-import { AuditService } from '#src/audit/audit.service.js';
+import { AuditEntry, AuditService } from '#src/audit/audit.service.js';
 import type { AuditStatus } from '#src/audit/audit-log.entity.js';
 import type { ClientPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
@@ -154,17 +154,14 @@ export class DevicesService {
         replayed ||= result.reason === 'replay';
         continue;
       }
-      const accepted = await this.dataSource.transaction(async (manager) => {
-        const claimed = await this.claimStep(manager, device.id, result.step, now);
-        if (claimed) {
-          await this.record(manager, client, 'device.verify', 'success', refOf(device, client.clientId), {
-            drift: result.drift,
-          });
-        } else {
-          await this.recordVerifyFailure(client, [device], 'replay', dto, manager);
-        }
-        return claimed;
-      });
+      // The claim and its audit record are one statement (one round trip, atomic).
+      const accepted = await this.claimStep(
+        device.id,
+        result.step,
+        now,
+        this.auditEntry(client, 'device.verify', 'success', refOf(device, client.clientId), { drift: result.drift }),
+      );
+      if (!accepted) await this.recordVerifyFailure(client, [device], 'replay', dto, this.dataSource.manager);
       this.metrics.otpVerification('device', accepted ? 'success' : 'replay');
       if (accepted) return { valid: true, device_id: device.device_id, drift: result.drift };
       return { valid: false, device_id: device.device_id };
@@ -306,16 +303,18 @@ export class DevicesService {
   }
 
   /** Accepts `step` for the device unless it, or a later step, was accepted already (one statement). */
-  private async claimStep(manager: EntityManager, id: string, step: number, now: Date): Promise<boolean> {
-    const [rows] = await manager.query(
+  /** Accepts the step once (replay guard, lock, active) and appends its audit record in the same statement. */
+  private async claimStep(id: string, step: number, now: Date, audit: AuditEntry): Promise<boolean> {
+    const changed = await this.audit.recordWithChange(
       `UPDATE devices SET last_used_step = $2, usage_count = usage_count + 1, last_used_at = $3,
         verified_at = COALESCE(verified_at, $3), failed_attempts = 0
       WHERE id = $1 AND is_active AND (locked_until IS NULL OR locked_until <= $3)
         AND (last_used_step IS NULL OR last_used_step < $2)
       RETURNING id`,
       [id, step, now],
+      audit,
     );
-    return (rows as unknown[]).length === 1;
+    return changed === 1;
   }
 
   /** One more consecutive failure on each device tried; the one reaching the limit locks. */
@@ -441,18 +440,25 @@ export class DevicesService {
     device: DeviceRef,
     details: Record<string, unknown>,
   ): Promise<void> {
-    return this.audit.record(
-      {
-        actorType: actor.kind === 'api_key' ? 'api_key' : 'system',
-        actorId: actor.kind === 'api_key' ? actor.apiKeyId : null,
-        action,
-        resource: 'device',
-        resourceId: device.id,
-        status,
-        details: { client_id: device.clientId, device_id: device.deviceId, user_id: device.userId, ...details },
-      },
-      manager,
-    );
+    return this.audit.record(this.auditEntry(actor, action, status, device, details), manager);
+  }
+
+  private auditEntry(
+    actor: DeviceActor,
+    action: string,
+    status: AuditStatus,
+    device: DeviceRef,
+    details: Record<string, unknown>,
+  ): AuditEntry {
+    return {
+      actorType: actor.kind === 'api_key' ? 'api_key' : 'system',
+      actorId: actor.kind === 'api_key' ? actor.apiKeyId : null,
+      action,
+      resource: 'device',
+      resourceId: device.id,
+      status,
+      details: { client_id: device.clientId, device_id: device.deviceId, user_id: device.userId, ...details },
+    };
   }
 }
 
