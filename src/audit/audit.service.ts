@@ -54,28 +54,50 @@ export class AuditService {
     entry: AuditEntry,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<number> {
-    const context = currentRequestContext();
-    const values = [
-      entry.actorType,
-      entry.actorId ?? null,
-      entry.action,
-      entry.resource ?? null,
-      entry.resourceId ?? null,
-      entry.status,
-      entry.ip ?? context?.ip ?? null,
-      truncate(entry.userAgent ?? context?.userAgent ?? null, 512),
-      entry.requestId ?? context?.requestId ?? null,
-      JSON.stringify(entry.details ?? {}),
-    ];
-    const at = (i: number): string => `$${params.length + i + 1}`;
-    const rows: unknown[] = await manager.query(
-      `WITH change AS (${changeSql})
-       INSERT INTO audit_logs (actor_type, actor_id, action, resource, resource_id, status, ip, user_agent, request_id, details)
-       SELECT ${values.map((_, i) => (i === values.length - 1 ? `${at(i)}::jsonb` : at(i))).join(', ')} FROM change
-       RETURNING id`,
-      [...params, ...values],
-    );
+    const audit = this.insertFrom('change', entry, params.length + 1);
+    const rows: unknown[] = await manager.query(`WITH change AS (${changeSql}) ${audit.sql} RETURNING id`, [
+      ...params,
+      ...audit.params,
+    ]);
     return rows.length;
+  }
+
+  /**
+   * The record as SQL, for a caller's own data-modifying WITH: `INSERT INTO audit_logs …
+   * SELECT … FROM <source>`, one record per source row, parameters numbered from
+   * `firstParam`. `fromRow` takes what only the statement knows from the source row: the
+   * resource id, and a jsonb object merged into the details (such as a new count).
+   */
+  insertFrom(
+    source: string,
+    entry: AuditEntry,
+    firstParam: number,
+    fromRow: { resourceId?: string; details?: string } = {},
+  ): { sql: string; params: unknown[] } {
+    const context = currentRequestContext();
+    const params: unknown[] = [];
+    const param = (value: unknown, cast = ''): string => {
+      params.push(value);
+      return `$${firstParam + params.length - 1}${cast}`;
+    };
+    const details = param(JSON.stringify(entry.details ?? {}), '::jsonb');
+    const columns = [
+      param(entry.actorType),
+      param(entry.actorId ?? null),
+      param(entry.action),
+      param(entry.resource ?? null),
+      fromRow.resourceId ? `(${fromRow.resourceId})::text` : param(entry.resourceId ?? null),
+      param(entry.status),
+      param(entry.ip ?? context?.ip ?? null),
+      param(truncate(entry.userAgent ?? context?.userAgent ?? null, 512)),
+      param(entry.requestId ?? context?.requestId ?? null),
+      fromRow.details ? `${details} || ${fromRow.details}` : details,
+    ];
+    return {
+      sql: `INSERT INTO audit_logs (actor_type, actor_id, action, resource, resource_id, status, ip, user_agent, request_id, details)
+            SELECT ${columns.join(', ')} FROM ${source}`,
+      params,
+    };
   }
 }
 

@@ -90,52 +90,27 @@ export class UsageKeysService {
     const now = this.clock.now();
     const { actorType, actorId } = actorOf(actor);
     const ip = currentRequestContext()?.ip ?? null;
-    const result = await this.dataSource.transaction(async (manager): Promise<UseResult> => {
-      const used: UsedKeyRow[] = await manager.query(
-        `WITH used AS (
-           UPDATE usage_keys SET usage_count = usage_count + 1, last_used_at = $2
-            WHERE name = $1 AND (max_uses = -1 OR usage_count < max_uses) AND (expires_at IS NULL OR expires_at > $2)
-            RETURNING id, secret, algorithm, digits, period, max_uses, usage_count
-         ), event AS (
-           INSERT INTO usage_key_events (key_id, outcome, actor_type, actor_id, usage_count, ip, created_at)
-           SELECT id, 'used', $3, $4, usage_count, $5, $2 FROM used
-         )
-         SELECT * FROM used`,
-        [name, now, actorType, actorId, ip],
-      );
-      if (used.length === 1) {
-        const [row] = used;
-        await this.record(manager, actor, 'usage_key.use', row.id, 'success', {
-          name,
-          usage_count: row.usage_count,
-          max_uses: row.max_uses,
-        });
-        return { ok: true, row };
-      }
-      const key = await manager.findOne(UsageKey, { where: { name } });
-      if (!key) {
-        await this.record(manager, actor, 'usage_key.use', null, 'failure', { name, code: 'KEY_NOT_FOUND' });
-        return { ok: false, outcome: 'missing' };
-      }
-      // The UPDATE matched nothing, so the key is expired or spent (an "active" reading is a reset racing us).
-      const outcome = keyState(key, now) === 'expired' ? 'expired' : 'depleted';
-      await manager.insert(UsageKeyEvent, {
-        keyId: key.id,
-        outcome,
-        actorType,
-        actorId,
-        usageCount: key.usageCount,
-        ip,
-        createdAt: now,
-      });
-      await this.record(manager, actor, 'usage_key.use', key.id, 'failure', {
-        name,
-        code: outcome === 'expired' ? 'KEY_EXPIRED' : 'KEY_DEPLETED',
-        usage_count: key.usageCount,
-        max_uses: key.maxUses,
-      });
-      return { ok: false, outcome, usage: usageInfo(key), expiresAt: key.expiresAt };
-    });
+    // The use, its event and its audit record are one statement: atomic, and one round trip.
+    const audit = this.audit.insertFrom(
+      'used',
+      { ...actorOf(actor), action: 'usage_key.use', resource: 'usage_key', status: 'success', details: { name } },
+      6,
+      { resourceId: 'id', details: "jsonb_build_object('usage_count', usage_count, 'max_uses', max_uses)" },
+    );
+    const used: UsedKeyRow[] = await this.dataSource.query(
+      `WITH used AS (
+         UPDATE usage_keys SET usage_count = usage_count + 1, last_used_at = $2
+          WHERE name = $1 AND (max_uses = -1 OR usage_count < max_uses) AND (expires_at IS NULL OR expires_at > $2)
+          RETURNING id, secret, algorithm, digits, period, max_uses, usage_count
+       ), event AS (
+         INSERT INTO usage_key_events (key_id, outcome, actor_type, actor_id, usage_count, ip, created_at)
+         SELECT id, 'used', $3, $4, usage_count, $5, $2 FROM used
+       ), audit AS (${audit.sql})
+       SELECT * FROM used`,
+      [name, now, actorType, actorId, ip, ...audit.params],
+    );
+    const result: UseResult =
+      used.length === 1 ? { ok: true, row: used[0] } : await this.recordRefusal(name, actor, now);
 
     this.metrics.keyUse(result.ok ? 'used' : result.outcome === 'missing' ? 'unknown' : result.outcome);
     if (!result.ok) {
@@ -456,6 +431,37 @@ export class UsageKeysService {
       created_at: key.createdAt.toISOString(),
       updated_at: key.updatedAt.toISOString(),
     };
+  }
+
+  /** The UPDATE matched nothing: the key is unknown, expired or spent. Records why, in one transaction. */
+  private recordRefusal(name: string, actor: KeyActor, now: Date): Promise<UseResult> {
+    const { actorType, actorId } = actorOf(actor);
+    const ip = currentRequestContext()?.ip ?? null;
+    return this.dataSource.transaction(async (manager): Promise<UseResult> => {
+      const key = await manager.findOne(UsageKey, { where: { name } });
+      if (!key) {
+        await this.record(manager, actor, 'usage_key.use', null, 'failure', { name, code: 'KEY_NOT_FOUND' });
+        return { ok: false, outcome: 'missing' };
+      }
+      // The UPDATE matched nothing, so the key is expired or spent (an "active" reading is a reset racing us).
+      const outcome = keyState(key, now) === 'expired' ? 'expired' : 'depleted';
+      await manager.insert(UsageKeyEvent, {
+        keyId: key.id,
+        outcome,
+        actorType,
+        actorId,
+        usageCount: key.usageCount,
+        ip,
+        createdAt: now,
+      });
+      await this.record(manager, actor, 'usage_key.use', key.id, 'failure', {
+        name,
+        code: outcome === 'expired' ? 'KEY_EXPIRED' : 'KEY_DEPLETED',
+        usage_count: key.usageCount,
+        max_uses: key.maxUses,
+      });
+      return { ok: false, outcome, usage: usageInfo(key), expiresAt: key.expiresAt };
+    });
   }
 
   private record(
