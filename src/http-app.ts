@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -77,7 +77,9 @@ export async function createApp(
 
   // API answers are JSON: they may not be framed, nor load or run anything. Headers that
   // only matter to HTML pages are left out (each costs bytes on every response).
-  await app.register(helmet, {
+  // Helmet's middleware is built once here: @fastify/helmet rebuilds it (parsing the policy)
+  // on every request, a measurable share of a small request's cost.
+  const securityHeaders = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: [`'none'`], frameAncestors: [`'none'`] } },
     originAgentCluster: false,
     xDnsPrefetchControl: false,
@@ -86,6 +88,9 @@ export async function createApp(
     xPermittedCrossDomainPolicies: false,
     xXssProtection: false,
   });
+  fastify.addHook('onRequest', (request, reply, done) =>
+    securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)),
+  );
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: [...config.corsOrigins],
