@@ -1,7 +1,7 @@
 import { applyDecorators, HttpStatus, ParseUUIDPipe } from '@nestjs/common';
 import { ProblemException } from './problem.js';
 import { IsString, Matches, MaxLength, MinLength, registerDecorator, ValidationOptions } from 'class-validator';
-import { isValidBase32Secret } from '#src/otp/base32.js';
+import { base32SecretProblem } from '#src/otp/base32.js';
 import { PASSWORD_MAX_LENGTH, passwordPolicyViolations } from '#src/users/password-policy.js';
 
 /** Reusable field validators, so every DTO states a rule the same way. */
@@ -58,9 +58,8 @@ export function IsBase32Secret(options?: ValidationOptions): PropertyDecorator {
       propertyName: propertyName as string,
       options,
       validator: {
-        validate: (value: unknown) =>
-          typeof value === 'string' && value.length <= 256 && isValidBase32Secret(value, 80),
-        defaultMessage: (args) => `${args?.property} must be base32 (A-Z, 2-7) encoding at least 80 bits`,
+        validate: (value: unknown) => base32SecretProblem(value) === null,
+        defaultMessage: (args) => `${args?.property} ${base32SecretProblem(args?.value)}`,
       },
     });
   };

@@ -1,4 +1,4 @@
-import { decodeBase32, InvalidBase32Error } from '#src/otp/base32.js';
+import { base32SecretProblem, decodeBase32 } from '#src/otp/base32.js';
 import {
   MAX_DIGITS,
   MAX_PERIOD,
@@ -13,9 +13,6 @@ import { UNLIMITED } from './usage-key.entity.js';
 
 export const KEY_NAME_PATTERN = /^[A-Za-z0-9._:@-]+$/;
 export const KEY_NAME_MAX_LENGTH = 100;
-/** An imported secret must carry at least 80 bits (16 base32 characters), as common authenticator secrets do. */
-export const MIN_IMPORTED_SECRET_BYTES = 10;
-export const MAX_SECRET_BYTES = 128;
 
 export type KeyState = 'active' | 'depleted' | 'expired';
 
@@ -49,22 +46,8 @@ export function isMaxUses(value: unknown): value is number {
   return Number.isSafeInteger(value) && ((value as number) === UNLIMITED || (value as number) >= 1);
 }
 
-/** Why a base32 secret is unacceptable, or null when it is fine. */
-export function secretProblem(value: unknown): string | null {
-  if (typeof value !== 'string') return 'must be a base32 string';
-  let bytes: Buffer;
-  try {
-    bytes = decodeBase32(value);
-  } catch (error) {
-    if (error instanceof InvalidBase32Error) {
-      return `must be base32 (${error.message.replace(/^invalid base32: /, '')})`;
-    }
-    throw error;
-  }
-  if (bytes.length < MIN_IMPORTED_SECRET_BYTES) return 'must carry at least 80 bits (16 base32 characters)';
-  if (bytes.length > MAX_SECRET_BYTES) return `must carry at most ${MAX_SECRET_BYTES * 8} bits`;
-  return null;
-}
+/** Why a base32 secret is unacceptable, or null when it is fine (the rule every secret input follows). */
+export const secretProblem = base32SecretProblem;
 
 /**
  * A timestamp from the reference file. Its writer used naive ISO strings

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { InvalidBase32Error, decodeBase32, encodeBase32, isValidBase32Secret } from './base32.js';
+import { base32SecretProblem, decodeBase32, encodeBase32, InvalidBase32Error } from './base32.js';
 
 // RFC 4648 §10 test vectors, with padding removed for the encoder.
 const RFC4648: Array<[string, string]> = [
@@ -64,12 +64,14 @@ describe('base32', () => {
     expect(() => decodeBase32('M=======')).toThrow(InvalidBase32Error);
   });
 
-  it('judges secrets by decoded size and validity', () => {
-    expect(isValidBase32Secret('JBSWY3DPEHPK3PXP')).toBe(true); // exactly 80 bits
-    expect(isValidBase32Secret('JBSWY3DPEHPK3PXP', 128)).toBe(false);
-    expect(isValidBase32Secret(encodeBase32(randomBytes(20)), 160)).toBe(true);
-    expect(isValidBase32Secret('MZXW6YTB')).toBe(false); // 40 bits
-    expect(isValidBase32Secret('JBSWY3DPEHPK3PX1')).toBe(false);
-    expect(isValidBase32Secret('')).toBe(false);
+  it('judges supplied secrets by decoded size and validity', () => {
+    expect(base32SecretProblem('JBSWY3DPEHPK3PXP')).toBeNull(); // exactly 80 bits
+    expect(base32SecretProblem('jbsw y3dp ehpk 3pxp')).toBeNull();
+    expect(base32SecretProblem(encodeBase32(randomBytes(64)))).toBeNull(); // a SHA-512 key
+    expect(base32SecretProblem('MZXW6YTB')).toMatch(/at least 80 bits/); // 40 bits
+    expect(base32SecretProblem(encodeBase32(randomBytes(129)))).toMatch(/at most 1024 bits/);
+    expect(base32SecretProblem('JBSWY3DPEHPK3PX1')).toMatch(/^must be base32 \(unexpected character "1"\)/);
+    expect(base32SecretProblem('')).toMatch(/at least 80 bits/);
+    expect(base32SecretProblem(42)).toBe('must be a base32 string');
   });
 });

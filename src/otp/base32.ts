@@ -63,11 +63,25 @@ export function decodeBase32(text: string): Buffer {
   return out;
 }
 
-/** True when `text` decodes as base32 to at least `minBits` of key material. */
-export function isValidBase32Secret(text: string, minBits = 80): boolean {
-  try {
-    return decodeBase32(text).length * 8 >= minBits;
-  } catch {
-    return false;
+/** Real services issue 80-bit secrets (16 base32 characters); anything shorter is refused. */
+export const MIN_SUPPLIED_SECRET_BYTES = 10;
+/** Far above any HMAC block in use (SHA-512 keys are 64 bytes): a bound on what is stored. */
+export const MAX_SUPPLIED_SECRET_BYTES = 128;
+
+/** Why a supplied base32 secret is unacceptable (as a phrase after the field name), or null when it is fine. */
+export function base32SecretProblem(value: unknown): string | null {
+  if (typeof value !== 'string') return 'must be a base32 string';
+  if (value.length > 2 * MAX_SUPPLIED_SECRET_BYTES * 8) {
+    return `must carry at most ${MAX_SUPPLIED_SECRET_BYTES * 8} bits`;
   }
+  let bytes: Buffer;
+  try {
+    bytes = decodeBase32(value);
+  } catch (error) {
+    if (!(error instanceof InvalidBase32Error)) throw error;
+    return `must be base32 (${error.message.replace(/^invalid base32: /, '')})`;
+  }
+  if (bytes.length < MIN_SUPPLIED_SECRET_BYTES) return 'must carry at least 80 bits (16 base32 characters)';
+  if (bytes.length > MAX_SUPPLIED_SECRET_BYTES) return `must carry at most ${MAX_SUPPLIED_SECRET_BYTES * 8} bits`;
+  return null;
 }

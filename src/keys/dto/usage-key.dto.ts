@@ -28,7 +28,8 @@ import {
   type OtpAlgorithm,
 } from '#src/otp/otp-engine.js';
 import { USAGE_KEY_OUTCOMES, type UsageKeyOutcome } from '../usage-key-event.entity.js';
-import { KEY_NAME_MAX_LENGTH, KEY_NAME_PATTERN, secretProblem } from '../usage-key-rules.js';
+import { IsBase32Secret } from '#src/common/validators.js';
+import { KEY_NAME_MAX_LENGTH, KEY_NAME_PATTERN } from '../usage-key-rules.js';
 
 /** `max_uses`: -1 (unlimited) or a whole number from 1. */
 export function IsMaxUses(options?: ValidationOptions): PropertyDecorator {
@@ -42,22 +43,6 @@ export function IsMaxUses(options?: ValidationOptions): PropertyDecorator {
         validate: (value: unknown) =>
           Number.isSafeInteger(value) && ((value as number) === -1 || (value as number) >= 1),
         defaultMessage: (args) => `${args?.property} must be -1 (unlimited) or a whole number from 1`,
-      },
-    });
-  };
-}
-
-/** A base32 secret of at least 80 bits. */
-export function IsBase32Secret(options?: ValidationOptions): PropertyDecorator {
-  return (target: object, propertyName: string | symbol) => {
-    registerDecorator({
-      name: 'isBase32Secret',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options,
-      validator: {
-        validate: (value: unknown) => secretProblem(value) === null,
-        defaultMessage: (args) => `${args?.property} ${secretProblem(args?.value)}`,
       },
     });
   };
