@@ -5,29 +5,20 @@ import {
   IsBoolean,
   IsDate,
   IsIn,
-  IsInt,
   IsObject,
   IsOptional,
   IsString,
   Matches,
-  Max,
   MaxLength,
-  Min,
   MinLength,
   registerDecorator,
   ValidateIf,
   ValidationOptions,
 } from 'class-validator';
 import { PageQueryDto } from '#src/common/pagination.dto.js';
-import {
-  MAX_DIGITS,
-  MAX_PERIOD,
-  MIN_DIGITS,
-  MIN_PERIOD,
-  OTP_ALGORITHMS,
-  type OtpAlgorithm,
-} from '#src/otp/otp-engine.js';
+import { OTP_ALGORITHMS, type OtpAlgorithm } from '#src/otp/otp-engine.js';
 import { USAGE_KEY_OUTCOMES, type UsageKeyOutcome } from '../usage-key-event.entity.js';
+import { OtpAlgorithmField, OtpDigitsField, OtpPeriodField } from '#src/common/otp-fields.js';
 import { IsBase32Secret } from '#src/common/validators.js';
 import { KEY_NAME_MAX_LENGTH, KEY_NAME_PATTERN } from '../usage-key-rules.js';
 
@@ -81,23 +72,13 @@ export class CreateUsageKeyDto {
   @IsDate()
   expires_at?: Date;
 
-  @ApiPropertyOptional({ enum: OTP_ALGORITHMS, default: 'sha1' })
-  @IsOptional()
-  @IsIn(OTP_ALGORITHMS)
+  @OtpAlgorithmField()
   algorithm?: OtpAlgorithm;
 
-  @ApiPropertyOptional({ minimum: MIN_DIGITS, maximum: MAX_DIGITS, default: 6 })
-  @IsOptional()
-  @IsInt()
-  @Min(MIN_DIGITS)
-  @Max(MAX_DIGITS)
+  @OtpDigitsField()
   digits?: number;
 
-  @ApiPropertyOptional({ minimum: MIN_PERIOD, maximum: MAX_PERIOD, default: 30, description: 'TOTP period, seconds' })
-  @IsOptional()
-  @IsInt()
-  @Min(MIN_PERIOD)
-  @Max(MAX_PERIOD)
+  @OtpPeriodField('TOTP period, seconds')
   period?: number;
 }
 

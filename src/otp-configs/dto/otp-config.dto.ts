@@ -16,15 +16,9 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PageQueryDto } from '#src/common/pagination.dto.js';
+import { OtpAlgorithmField, OtpDigitsField, OtpPeriodField } from '#src/common/otp-fields.js';
 import { IsBase32Secret, OnlyWithOtpType } from '#src/common/validators.js';
-import {
-  MAX_DIGITS,
-  MAX_PERIOD,
-  MIN_DIGITS,
-  MIN_PERIOD,
-  OTP_ALGORITHMS,
-  type OtpAlgorithm,
-} from '#src/otp/otp-engine.js';
+import { OTP_ALGORITHMS, type OtpAlgorithm } from '#src/otp/otp-engine.js';
 import type { OtpType } from '#src/otp/otpauth-uri.js';
 
 export const OTP_TYPES: readonly OtpType[] = ['totp', 'hotp'];
@@ -47,28 +41,13 @@ export class OtpParametersDto {
   @IsIn(OTP_TYPES)
   otp_type?: OtpType;
 
-  @ApiPropertyOptional({ enum: OTP_ALGORITHMS, default: 'sha1' })
-  @IsOptional()
-  @IsIn(OTP_ALGORITHMS)
+  @OtpAlgorithmField()
   algorithm?: OtpAlgorithm;
 
-  @ApiPropertyOptional({ minimum: MIN_DIGITS, maximum: MAX_DIGITS, default: 6 })
-  @IsOptional()
-  @IsInt()
-  @Min(MIN_DIGITS)
-  @Max(MAX_DIGITS)
+  @OtpDigitsField()
   digits?: number;
 
-  @ApiPropertyOptional({
-    minimum: MIN_PERIOD,
-    maximum: MAX_PERIOD,
-    default: 30,
-    description: 'TOTP step, seconds (TOTP only)',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(MIN_PERIOD)
-  @Max(MAX_PERIOD)
+  @OtpPeriodField('TOTP step, seconds (TOTP only)')
   @OnlyWithOtpType('totp')
   interval?: number;
 
