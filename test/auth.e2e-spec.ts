@@ -334,6 +334,14 @@ describe('identity: sign-up, login, tokens, sessions, lockout, MFA', () => {
     expect(recoveryAgain.status).toBe(401);
 
     clock.advance(30_000);
+    const wrongPassword = await t
+      .http()
+      .post('/api/v1/auth/mfa/disable')
+      .set(user.auth)
+      .send({ password: 'Not-The-Password-1!', code: codeAt(clock.now().getTime()) });
+    expect(wrongPassword.status).toBe(400);
+    expect(wrongPassword.body.code).toBe('INVALID_PASSWORD');
+    expect(await auditActions(user.id)).toContain('auth.password_confirm:failure');
     const disable = await t
       .http()
       .post('/api/v1/auth/mfa/disable')

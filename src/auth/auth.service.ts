@@ -85,18 +85,9 @@ export class AuthService {
       if (session.revokedAt) {
         if (!session.replacedBy) return {};
         await this.revokeFamily(manager, session.familyId);
-        await this.audit.record(
-          {
-            actorType: 'user',
-            actorId: session.userId,
-            action: 'auth.refresh_reuse',
-            resource: 'session',
-            resourceId: session.familyId,
-            status: 'failure',
-            details: { family_revoked: true },
-          },
-          manager,
-        );
+        await this.record(manager, session.userId, 'auth.refresh_reuse', 'session', session.familyId, 'failure', {
+          family_revoked: true,
+        });
         return {};
       }
       const user = await this.users.findWithSecrets(session.userId, manager);
@@ -107,17 +98,7 @@ export class AuthService {
       }
       const issued = await this.startSession(manager, session.userId, session.familyId, session.expiresAt);
       await manager.update(Session, { id: session.id }, { revokedAt: now, replacedBy: issued.sessionId });
-      await this.audit.record(
-        {
-          actorType: 'user',
-          actorId: session.userId,
-          action: 'auth.refresh',
-          resource: 'session',
-          resourceId: issued.sessionId,
-          status: 'success',
-        },
-        manager,
-      );
+      await this.record(manager, session.userId, 'auth.refresh', 'session', issued.sessionId, 'success');
       return { tokens: issued.tokens };
     });
     if (outcome.tokens) return outcome.tokens;
@@ -134,17 +115,7 @@ export class AuthService {
         : await manager.findOne(Session, { where: { id: me.sessionId } });
       if (!session) throw INVALID_REFRESH();
       await this.revokeFamily(manager, session.familyId);
-      await this.audit.record(
-        {
-          actorType: 'user',
-          actorId: me.userId,
-          action: 'auth.logout',
-          resource: 'session',
-          resourceId: session.familyId,
-          status: 'success',
-        },
-        manager,
-      );
+      await this.record(manager, me.userId, 'auth.logout', 'session', session.familyId, 'success');
     });
   }
 
@@ -169,35 +140,13 @@ export class AuthService {
       const session = await manager.findOne(Session, { where: { id: sessionId, userId: me.userId } });
       if (!session) throw new ProblemException(HttpStatus.NOT_FOUND, 'SESSION_NOT_FOUND', 'No such session.');
       await this.revokeFamily(manager, session.familyId);
-      await this.audit.record(
-        {
-          actorType: 'user',
-          actorId: me.userId,
-          action: 'auth.session_revoke',
-          resource: 'session',
-          resourceId: session.familyId,
-          status: 'success',
-        },
-        manager,
-      );
+      await this.record(manager, me.userId, 'auth.session_revoke', 'session', session.familyId, 'success');
     });
   }
 
   /** Needs the current password (a wrong one counts towards the lockout); ends every other session. */
   async changePassword(me: UserPrincipal, dto: ChangePasswordDto): Promise<void> {
-    const user = await this.users.findWithSecrets(me.userId);
-    if (!(await verifyPassword(user.passwordHash, dto.current_password))) {
-      await this.users.recordFailedLogin(user.id, this.config.lockout.maxFailedLogins, this.config.lockout.lockMinutes);
-      await this.audit.record({
-        actorType: 'user',
-        actorId: me.userId,
-        action: 'auth.password_change',
-        status: 'failure',
-        resource: 'user',
-        resourceId: me.userId,
-      });
-      throw new ProblemException(HttpStatus.BAD_REQUEST, 'INVALID_PASSWORD', 'The current password is wrong.');
-    }
+    await this.confirmPassword(me, dto.current_password, 'auth.password_change');
     if (dto.new_password === dto.current_password) {
       throw new ProblemException(
         HttpStatus.BAD_REQUEST,
@@ -208,28 +157,24 @@ export class AuthService {
     await this.dataSource.transaction(async (manager) => {
       await this.users.setPassword(me.userId, dto.new_password, manager);
       await this.users.endSessions(manager, me.userId, me.sessionId);
-      await this.audit.record(
-        {
-          actorType: 'user',
-          actorId: me.userId,
-          action: 'auth.password_change',
-          resource: 'user',
-          resourceId: me.userId,
-          status: 'success',
-        },
-        manager,
-      );
+      await this.record(manager, me.userId, 'auth.password_change', 'user', me.userId, 'success');
     });
   }
 
-  /** Checks the password of a signed-in user before a sensitive change (e.g. turning MFA off). */
-  async confirmPassword(me: UserPrincipal, password: string): Promise<UserWithSecrets> {
+  /**
+   * Checks the current password of a signed-in user before a sensitive change (a new
+   * password, turning MFA off). A wrong one counts towards the lockout and is audited.
+   */
+  async confirmPassword(
+    me: UserPrincipal,
+    password: string,
+    action = 'auth.password_confirm',
+  ): Promise<UserWithSecrets> {
     const user = await this.users.findWithSecrets(me.userId);
-    if (!(await verifyPassword(user.passwordHash, password))) {
-      await this.users.recordFailedLogin(user.id, this.config.lockout.maxFailedLogins, this.config.lockout.lockMinutes);
-      throw new ProblemException(HttpStatus.BAD_REQUEST, 'INVALID_PASSWORD', 'The password is wrong.');
-    }
-    return user;
+    if (await verifyPassword(user.passwordHash, password)) return user;
+    await this.countFailedPassword(user.id);
+    await this.record(this.dataSource.manager, me.userId, action, 'user', me.userId, 'failure');
+    throw new ProblemException(HttpStatus.BAD_REQUEST, 'INVALID_PASSWORD', 'The current password is wrong.');
   }
 
   private async startSession(
@@ -272,22 +217,39 @@ export class AuthService {
   }
 
   private async refuseAndCount(user: UserWithSecrets, reason: string): Promise<never> {
-    const lockedNow = await this.users.recordFailedLogin(
-      user.id,
-      this.config.lockout.maxFailedLogins,
-      this.config.lockout.lockMinutes,
-    );
-    if (lockedNow) {
+    await this.countFailedPassword(user.id);
+    return this.refuse(user, reason);
+  }
+
+  /** One more failure towards the lockout; the failure that locks the account is audited. */
+  private async countFailedPassword(userId: string): Promise<void> {
+    const { maxFailedLogins, lockMinutes } = this.config.lockout;
+    if (await this.users.recordFailedLogin(userId, maxFailedLogins, lockMinutes)) {
       await this.audit.record({
         actorType: 'system',
         action: 'auth.lockout',
         resource: 'user',
-        resourceId: user.id,
+        resourceId: userId,
         status: 'success',
-        details: { minutes: this.config.lockout.lockMinutes },
+        details: { minutes: lockMinutes },
       });
     }
-    return this.refuse(user, reason);
+  }
+
+  /** A record of something a user did. */
+  private record(
+    manager: EntityManager,
+    userId: string,
+    action: string,
+    resource: 'session' | 'user',
+    resourceId: string,
+    status: 'success' | 'failure',
+    details?: Record<string, unknown>,
+  ): Promise<void> {
+    return this.audit.record(
+      { actorType: 'user', actorId: userId, action, resource, resourceId, status, details },
+      manager,
+    );
   }
 
   private async refuse(user: UserWithSecrets | null, reason: string, attempted?: string): Promise<never> {
