@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
@@ -106,10 +106,6 @@ export class MfaService {
     );
     this.metrics.otpVerification('recovery_code', used === 1 ? 'success' : 'failure');
     return used === 1;
-  }
-
-  async remainingRecoveryCodes(userId: string): Promise<number> {
-    return this.dataSource.getRepository(RecoveryCode).count({ where: { userId, usedAt: IsNull() } });
   }
 
   private async checkTotp(user: UserWithSecrets, code: string): Promise<boolean> {

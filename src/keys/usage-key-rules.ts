@@ -46,9 +46,6 @@ export function isMaxUses(value: unknown): value is number {
   return Number.isSafeInteger(value) && ((value as number) === UNLIMITED || (value as number) >= 1);
 }
 
-/** Why a base32 secret is unacceptable, or null when it is fine (the rule every secret input follows). */
-export const secretProblem = base32SecretProblem;
-
 /**
  * A timestamp from the reference file. Its writer used naive ISO strings
  * (`2025-01-15T10:30:00.123456`, no zone): those are read as UTC. Fractions beyond
@@ -103,7 +100,7 @@ export function parseImportEntry(name: string, raw: unknown): { entry: ImportEnt
   for (const field of Object.keys(fields)) {
     if (!ENTRY_FIELDS.has(field)) errors.push(`${field} is not a known field`);
   }
-  const problem = secretProblem(fields.secret);
+  const problem = base32SecretProblem(fields.secret);
   if (fields.secret === undefined) errors.push('secret is required');
   else if (problem) errors.push(`secret ${problem}`);
   const maxUses = fields.max_uses ?? 1;
