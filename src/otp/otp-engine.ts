@@ -1,4 +1,4 @@
-import { createGuardrails } from '@otplib/core';
+import { createGuardrails } from 'otplib';
 import { generateSync as otplibHotp, verifySync as otplibVerifyHotp } from '@otplib/hotp';
 import { crypto as nodeCrypto } from '@otplib/plugin-crypto-node';
 import { constantTimeEqual } from '../crypto/compare.js';
