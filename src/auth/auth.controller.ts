@@ -5,6 +5,7 @@ import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { Public } from '#src/common/public.decorator.js';
 import { RateLimit } from '#src/common/rate-limit/rate-limit.policies.js';
 import { UuidParam } from '#src/common/validators.js';
+import { ApiLockedResponse } from '#src/common/locked-response.decorator.js';
 import { AuthService } from './auth.service.js';
 import {
   ChangePasswordDto,
@@ -39,6 +40,7 @@ export class AuthController {
     description: 'Without a needed MFA code the answer is `{"mfa_required": true}` and no tokens.',
   })
   @ApiOkResponse({ type: LoginResponseDto })
+  @ApiLockedResponse('ACCOUNT_LOCKED', 'too many failed sign-ins for this username')
   login(@Body() dto: LoginDto): Promise<LoginResponseDto> {
     return this.auth.login(dto);
   }
@@ -83,6 +85,7 @@ export class AuthController {
   @UserAuth({ allowPendingPasswordChange: true })
   @ApiOperation({ summary: 'Change my password; my other sessions end' })
   @ApiNoContentResponse()
+  @ApiLockedResponse('ACCOUNT_LOCKED', 'too many failed password checks')
   changePassword(@CurrentUser() me: UserPrincipal, @Body() dto: ChangePasswordDto): Promise<void> {
     return this.auth.changePassword(me, dto);
   }
@@ -112,6 +115,7 @@ export class AuthController {
   @RateLimit('mfaVerify')
   @ApiOperation({ summary: 'Turn MFA off with the password and a code' })
   @ApiOkResponse({ type: MfaStatusDto })
+  @ApiLockedResponse('ACCOUNT_LOCKED', 'too many failed password checks')
   async disableMfa(@CurrentUser() me: UserPrincipal, @Body() dto: MfaDisableDto): Promise<MfaStatusDto> {
     await this.auth.confirmPassword(me, dto.password);
     await this.mfa.disable(me, dto.code);

@@ -23,6 +23,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const problem = this.toProblem(exception, String(request.id ?? ''));
     if (problem.status >= 500) this.logger.error({ err: exception, requestId: problem.requestId }, 'unhandled error');
+    // A problem that says when to come back (423 locks, 429 limits) says it in the header too.
+    if (typeof problem.retry_after === 'number') void reply.header('retry-after', String(problem.retry_after));
     void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send(problem);
   }
 

@@ -14,6 +14,7 @@ import { CurrentUser, UserAuth } from '#src/common/auth/auth.decorators.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { RateLimit } from '#src/common/rate-limit/rate-limit.policies.js';
 import { UuidParam } from '#src/common/validators.js';
+import { ApiLockedResponse } from '#src/common/locked-response.decorator.js';
 import {
   CreatedOtpConfigDto,
   CreateOtpConfigDto,
@@ -131,6 +132,7 @@ export class OtpConfigsController {
   @RateLimit('otpValidate')
   @ApiOperation({ summary: 'HOTP: resynchronise the counter with two consecutive codes from the token' })
   @ApiOkResponse({ type: ResyncResultDto })
+  @ApiLockedResponse('VALIDATION_LOCKED', 'too many failed validations')
   resync(
     @CurrentUser() me: UserPrincipal,
     @Param('id', UuidParam) id: string,
