@@ -4,7 +4,7 @@ import { AuditLog } from '../src/audit/audit-log.entity.js';
 import { decodeBase32 } from '../src/otp/base32.js';
 import { generateTotp } from '../src/otp/otp-engine.js';
 import { FakeClock } from './support/fake-clock.js';
-import { createUser, login, PASSWORD, uniqueName } from './support/identity.js';
+import { createUser, login, PASSWORD, stepUp, uniqueName } from './support/identity.js';
 import { bootApp, TestApp } from './support/test-app.js';
 
 const b64url = (value: object | string): string =>
@@ -284,6 +284,7 @@ describe('identity: sign-up, login, tokens, sessions, lockout, MFA', () => {
 
   it('enrols TOTP MFA and then requires a code (once), or a recovery code (once)', async () => {
     const user = await createUser(t);
+    await stepUp(t, user);
     const enrol = await t.http().post('/api/v1/auth/mfa/enable').set(user.auth);
     expect(enrol.status).toBe(200);
     expect(enrol.body.mfa_uri).toMatch(/^otpauth:\/\/totp\/OTP%20Service:/);
@@ -333,6 +334,9 @@ describe('identity: sign-up, login, tokens, sessions, lockout, MFA', () => {
       .send({ username: user.username, password: PASSWORD, mfa_code: recovery });
     expect(recoveryAgain.status).toBe(401);
 
+    // Turning MFA off is a step-up route: password and a code first, then a code of a later step.
+    clock.advance(30_000);
+    await stepUp(t, user, codeAt(clock.now().getTime()));
     clock.advance(30_000);
     const wrongPassword = await t
       .http()

@@ -13,7 +13,15 @@ import { MetricsRegistry } from '#src/metrics/metrics-registry.js';
 import type { AppConfig } from '#src/config/config.types.js';
 import { dummyPasswordHash, verifyPassword } from '#src/users/password-hasher.js';
 import { UsersService, UserWithSecrets } from '#src/users/users.service.js';
-import { ChangePasswordDto, LoginDto, LoginResponseDto, SessionResponseDto, TokenResponseDto } from './dto/auth.dto.js';
+import {
+  ChangePasswordDto,
+  LoginDto,
+  LoginResponseDto,
+  SessionResponseDto,
+  StepUpDto,
+  StepUpResponseDto,
+  TokenResponseDto,
+} from './dto/auth.dto.js';
 import { MfaService } from './mfa.service.js';
 import { Session } from './session.entity.js';
 import { hashRefreshToken, TokenService } from './token.service.js';
@@ -22,6 +30,11 @@ const INVALID_CREDENTIALS = (): ProblemException =>
   unauthenticated('INVALID_CREDENTIALS', 'The username or password is wrong, or the account is locked or disabled.');
 const INVALID_REFRESH = (): ProblemException =>
   unauthenticated('INVALID_REFRESH_TOKEN', 'The refresh token is not valid; sign in again.');
+const INVALID_PASSWORD = (): ProblemException =>
+  new ProblemException(HttpStatus.BAD_REQUEST, 'INVALID_PASSWORD', 'The current password is wrong.');
+/** One answer for a wrong password and a wrong code, so a step-up does not confirm a guessed password. */
+const STEP_UP_FAILED = (): ProblemException =>
+  new ProblemException(HttpStatus.BAD_REQUEST, 'STEP_UP_FAILED', 'The password or the MFA code is wrong.');
 
 /** Sign-in, token refresh with rotation and reuse detection, sessions and password change. */
 @Injectable()
@@ -162,19 +175,81 @@ export class AuthService {
   }
 
   /**
+   * Re-authenticates the signed-in session: the password, plus a TOTP or recovery code when
+   * MFA is on. For STEP_UP_TTL the session may then reveal or replace secrets (@StepUp
+   * routes). A wrong password or code counts towards the login lockout; a locked account
+   * is refused. A refreshed session starts without a step-up.
+   */
+  async stepUp(me: UserPrincipal, dto: StepUpDto): Promise<StepUpResponseDto> {
+    const user = await this.confirmPassword(me, dto.password, 'auth.step_up', STEP_UP_FAILED);
+    if (user.mfaEnabled) {
+      if (!dto.mfa_code) {
+        await this.record(this.dataSource.manager, me.userId, 'auth.step_up', 'user', me.userId, 'failure', {
+          reason: 'mfa_required',
+        });
+        throw new ProblemException(
+          HttpStatus.BAD_REQUEST,
+          'MFA_CODE_REQUIRED',
+          'MFA is on for this account: send mfa_code with the password.',
+        );
+      }
+      if (!(await this.mfa.checkCode(user, dto.mfa_code))) {
+        await this.countFailedPassword(user.id);
+        await this.record(this.dataSource.manager, me.userId, 'auth.step_up', 'user', me.userId, 'failure', {
+          reason: 'bad_mfa_code',
+        });
+        throw STEP_UP_FAILED();
+      }
+    }
+    const now = this.clock.now();
+    const marked = await this.audit.recordWithChange(
+      `UPDATE sessions SET step_up_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL RETURNING id`,
+      [now, me.sessionId, me.userId],
+      {
+        actorType: 'user',
+        actorId: me.userId,
+        action: 'auth.step_up',
+        resource: 'session',
+        resourceId: me.sessionId,
+        status: 'success',
+        details: { mfa: user.mfaEnabled },
+      },
+    );
+    // The session ended between the token check and now (logout in parallel).
+    if (marked === 0) throw unauthenticated('INVALID_TOKEN', 'The session has ended.');
+    const ttl = this.config.stepUpTtlSeconds;
+    return { step_up_expires_at: new Date(now.getTime() + ttl * 1000).toISOString(), expires_in: ttl };
+  }
+
+  /**
    * Checks the current password of a signed-in user before a sensitive change (a new
-   * password, turning MFA off). A wrong one counts towards the lockout and is audited.
+   * password, turning MFA off, a step-up). A wrong one counts towards the lockout and is
+   * audited; while the account is locked no password is checked at all.
    */
   async confirmPassword(
     me: UserPrincipal,
     password: string,
     action = 'auth.password_confirm',
+    refusal: () => ProblemException = INVALID_PASSWORD,
   ): Promise<UserWithSecrets> {
     const user = await this.users.findWithSecrets(me.userId);
+    const now = this.clock.now();
+    if (user.lockedUntil !== null && user.lockedUntil > now) {
+      await this.record(this.dataSource.manager, me.userId, action, 'user', me.userId, 'failure', { reason: 'locked' });
+      const retryAfter = Math.ceil((user.lockedUntil.getTime() - now.getTime()) / 1000);
+      throw new ProblemException(
+        HttpStatus.LOCKED,
+        'ACCOUNT_LOCKED',
+        `Too many failed attempts; the password is checked again in ${retryAfter} seconds.`,
+        { locked_until: user.lockedUntil.toISOString(), retry_after: retryAfter },
+      );
+    }
     if (await verifyPassword(user.passwordHash, password)) return user;
     await this.countFailedPassword(user.id);
-    await this.record(this.dataSource.manager, me.userId, action, 'user', me.userId, 'failure');
-    throw new ProblemException(HttpStatus.BAD_REQUEST, 'INVALID_PASSWORD', 'The current password is wrong.');
+    await this.record(this.dataSource.manager, me.userId, action, 'user', me.userId, 'failure', {
+      reason: 'bad_password',
+    });
+    throw refusal();
   }
 
   private async startSession(

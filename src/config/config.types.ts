@@ -47,6 +47,8 @@ export interface AppConfig {
     /** Scales every limit (load tests); 1 in production. */
     readonly multiplier: number;
   };
+  /** How long a step-up (POST auth/step-up) lets a session reveal or replace secrets, seconds. */
+  readonly stepUpTtlSeconds: number;
   readonly lockout: {
     /** Consecutive failed logins that lock an account. */
     readonly maxFailedLogins: number;

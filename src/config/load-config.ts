@@ -102,6 +102,7 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
       defaultPerMinute: int(env, 'RATE_LIMIT_DEFAULT_PER_MINUTE', 600, 1, 1_000_000),
       multiplier: int(env, 'RATE_LIMIT_MULTIPLIER', 1, 1, 1_000_000),
     },
+    stepUpTtlSeconds: int(env, 'STEP_UP_TTL', 300, 30, 3600),
     lockout: {
       maxFailedLogins: int(env, 'LOGIN_MAX_FAILURES', 5, 1, 100),
       lockMinutes: int(env, 'LOGIN_LOCK_MINUTES', 15, 1, 1440),
