@@ -63,7 +63,8 @@ export const StepUp = (): MethodDecorator =>
     ApiForbiddenResponse({
       description:
         'STEP_UP_REQUIRED: this session has not confirmed the password (and MFA code) with ' +
-        '`POST /api/v1/auth/step-up` within STEP_UP_TTL (default 300 s)',
+        '`POST /api/v1/auth/step-up` within STEP_UP_TTL (default 300 s); ' +
+        'other refusals as on every authenticated route (role, pending password change)',
     }),
   );
 
