@@ -183,6 +183,21 @@ describe('identity: sign-up, login, tokens, sessions, lockout, MFA', () => {
     });
     it('refuses a token of another type', () => expectRefused(sign({ alg: 'HS256' }, { ...claims, typ: 'refresh' })));
     it('refuses a refresh token used as an access token', () => expectRefused(user.refreshToken));
+    it('refuses a token without exp', () => expectRefused(sign({ alg: 'HS256' }, { ...claims, exp: undefined })));
+    it('refuses a token without iat', () => expectRefused(sign({ alg: 'HS256' }, { ...claims, iat: undefined })));
+    it('refuses a token that lives longer than the access TTL plus the clock skew', () =>
+      expectRefused(sign({ alg: 'HS256' }, { ...claims, exp: (claims.iat as number) + 900 + 31 })));
+    it('refuses a token issued in the future beyond the clock skew', () =>
+      expectRefused(sign({ alg: 'HS256' }, { ...claims, iat: (claims.iat as number) + 31 })));
+    it('accepts a token issued or living within the clock skew (control)', async () => {
+      const iat = claims.iat as number;
+      for (const skewed of [
+        { ...claims, iat: iat + 30 },
+        { ...claims, exp: iat + 900 + 30 },
+      ]) {
+        expect((await me({ authorization: `Bearer ${sign({ alg: 'HS256' }, skewed)}` })).status).toBe(200);
+      }
+    });
     it('refuses an expired token', async () => {
       const fresh = await login(t, user.username, PASSWORD);
       clock.advance(16 * 60_000);
