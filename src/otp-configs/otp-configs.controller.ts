@@ -125,7 +125,6 @@ export class OtpConfigsController {
   ): Promise<OtpQrDto | string> {
     const wantsSvgImage = !query.format && /image\/svg\+xml/.test(accept ?? '');
     const answer = await this.configs.qr(me, id, wantsSvgImage ? 'svg' : (query.format ?? 'png'));
-    void reply.header('cache-control', 'no-store');
     if (!wantsSvgImage) return answer;
     void reply.type('image/svg+xml');
     return answer.qr_code;
