@@ -31,6 +31,8 @@ import {
 } from './dto/auth.dto.js';
 import { MfaService } from './mfa.service.js';
 
+const ACCOUNT_LOCKED = 'ACCOUNT_LOCKED: too many failed attempts; the password is checked again after `retry_after` s';
+
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
@@ -92,6 +94,7 @@ export class AuthController {
   @UserAuth({ allowPendingPasswordChange: true })
   @ApiOperation({ summary: 'Change my password; my other sessions end' })
   @ApiNoContentResponse()
+  @ApiResponse({ status: 423, description: ACCOUNT_LOCKED })
   changePassword(@CurrentUser() me: UserPrincipal, @Body() dto: ChangePasswordDto): Promise<void> {
     return this.auth.changePassword(me, dto);
   }
@@ -112,7 +115,7 @@ export class AuthController {
   @ApiBadRequestResponse({
     description: 'STEP_UP_FAILED: the password or the MFA code is wrong; MFA_CODE_REQUIRED: MFA is on, send mfa_code',
   })
-  @ApiResponse({ status: 423, description: 'ACCOUNT_LOCKED: too many failed attempts; retry after `retry_after` s' })
+  @ApiResponse({ status: 423, description: ACCOUNT_LOCKED })
   stepUp(@CurrentUser() me: UserPrincipal, @Body() dto: StepUpDto): Promise<StepUpResponseDto> {
     return this.auth.stepUp(me, dto);
   }
@@ -143,6 +146,7 @@ export class AuthController {
   @UserAuth()
   @RateLimit('mfaVerify')
   @ApiOperation({ summary: 'Turn MFA off with the password and a code (needs a step-up)' })
+  @ApiResponse({ status: 423, description: ACCOUNT_LOCKED })
   @ApiOkResponse({ type: MfaStatusDto })
   async disableMfa(@CurrentUser() me: UserPrincipal, @Body() dto: MfaDisableDto): Promise<MfaStatusDto> {
     await this.auth.confirmPassword(me, dto.password);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loggableError } from './loggable-error.js';
 
 /** What pg hands TypeORM for a unique violation: the values are in `detail`. */
-function uniqueViolation(): Error & Record<string, unknown> {
+function uniqueViolation(): Error {
   return Object.assign(new Error('duplicate key value violates unique constraint "UQ_users_email"'), {
     severity: 'ERROR',
     code: '23505',
