@@ -52,8 +52,12 @@ export async function createApp(
   app.flushLogs();
 
   const fastify = app.getHttpAdapter().getInstance();
+  const apiPath = `/${API_PREFIX}/`;
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    // API answers carry tokens, secrets, codes and recovery codes: no cache may keep any of
+    // them (errors included). /health and /metrics say so themselves; /docs stays cacheable.
+    if (request.url.startsWith(apiPath)) void reply.header('cache-control', 'no-store');
     done();
   });
   // While shutting down, answers close their connection so keep-alive clients let the server stop.

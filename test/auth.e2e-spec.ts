@@ -5,7 +5,7 @@ import { AuditLog } from '../src/audit/audit-log.entity.js';
 import { decodeBase32 } from '../src/otp/base32.js';
 import { generateTotp } from '../src/otp/otp-engine.js';
 import { FakeClock } from './support/fake-clock.js';
-import { createUser, login, PASSWORD, uniqueName } from './support/identity.js';
+import { createUser, login, PASSWORD, stepUp, uniqueName } from './support/identity.js';
 import { bootApp, TestApp } from './support/test-app.js';
 
 const b64url = (value: object | string): string =>
@@ -189,6 +189,21 @@ describe('identity: sign-up, login, tokens, sessions, lockout, MFA', () => {
     });
     it('refuses a token of another type', () => expectRefused(sign({ alg: 'HS256' }, { ...claims, typ: 'refresh' })));
     it('refuses a refresh token used as an access token', () => expectRefused(user.refreshToken));
+    it('refuses a token without exp', () => expectRefused(sign({ alg: 'HS256' }, { ...claims, exp: undefined })));
+    it('refuses a token without iat', () => expectRefused(sign({ alg: 'HS256' }, { ...claims, iat: undefined })));
+    it('refuses a token that lives longer than the access TTL plus the clock skew', () =>
+      expectRefused(sign({ alg: 'HS256' }, { ...claims, exp: (claims.iat as number) + 900 + 31 })));
+    it('refuses a token issued in the future beyond the clock skew', () =>
+      expectRefused(sign({ alg: 'HS256' }, { ...claims, iat: (claims.iat as number) + 31 })));
+    it('accepts a token issued or living within the clock skew (control)', async () => {
+      const iat = claims.iat as number;
+      for (const skewed of [
+        { ...claims, iat: iat + 30 },
+        { ...claims, exp: iat + 900 + 30 },
+      ]) {
+        expect((await me({ authorization: `Bearer ${sign({ alg: 'HS256' }, skewed)}` })).status).toBe(200);
+      }
+    });
     it('refuses an expired token', async () => {
       const fresh = await login(t, user.username, PASSWORD);
       clock.advance(16 * 60_000);
@@ -290,6 +305,7 @@ describe('identity: sign-up, login, tokens, sessions, lockout, MFA', () => {
 
   it('enrols TOTP MFA and then requires a code (once), or a recovery code (once)', async () => {
     const user = await createUser(t);
+    await stepUp(t, user);
     const enrol = await t.http().post('/api/v1/auth/mfa/enable').set(user.auth);
     expect(enrol.status).toBe(200);
     expect(enrol.body.mfa_uri).toMatch(/^otpauth:\/\/totp\/OTP%20Service:/);
@@ -339,6 +355,9 @@ describe('identity: sign-up, login, tokens, sessions, lockout, MFA', () => {
       .send({ username: user.username, password: PASSWORD, mfa_code: recovery });
     expect(recoveryAgain.status).toBe(401);
 
+    // Turning MFA off is a step-up route: password and a code first, then a code of a later step.
+    clock.advance(30_000);
+    await stepUp(t, user, codeAt(clock.now().getTime()));
     clock.advance(30_000);
     const wrongPassword = await t
       .http()

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from './support/fake-clock.js';
-import { createUser, login, TestUser, uniqueName } from './support/identity.js';
+import { createUser, login, stepUp, TestUser, uniqueName } from './support/identity.js';
 import { bootApp, TestApp } from './support/test-app.js';
 
 const START = new Date('2026-03-01T12:00:00Z');
@@ -379,6 +379,7 @@ describe('OTP configurations for people', () => {
 
   it('hides one person’s configurations from another (404 everywhere)', async () => {
     const config = await newConfig();
+    await stepUp(t, mallory);
     const as = (path: string) => t.http().get(path).set(mallory.auth);
     for (const res of [
       await as(`/api/v1/otp/configs/${config.id}`),
@@ -438,6 +439,7 @@ describe('OTP configurations for people', () => {
     expect(notAllowed.status).toBe(400);
 
     clock.set(START);
+    await stepUp(t, bob);
     const replaced = await t.http().post(`/api/v1/otp/configs/${totp.id}/secret`).set(bob.auth).send({}).expect(200);
     expect(replaced.body.secret).not.toBe(totp.secret);
     const code = await generate(bob, { config_id: totp.id }).expect(200);
@@ -460,6 +462,7 @@ describe('OTP configurations for people', () => {
 
   it('answers enrolment material as PNG or SVG, and audits the reveal', async () => {
     const config = await newConfig({ issuer: 'Example' });
+    await stepUp(t, alice);
     const png = await t.http().get(`/api/v1/otp/configs/${config.id}/qr`).set(alice.auth).expect(200);
     expect(png.body.format).toBe('png');
     expect(png.body.qr_code).toMatch(/^data:image\/png;base64,/);

@@ -14,7 +14,15 @@ import { MetricsRegistry } from '#src/metrics/metrics-registry.js';
 import type { AppConfig } from '#src/config/config.types.js';
 import { dummyPasswordHash, verifyPassword } from '#src/users/password-hasher.js';
 import { UsersService, UserWithSecrets } from '#src/users/users.service.js';
-import { ChangePasswordDto, LoginDto, LoginResponseDto, SessionResponseDto, TokenResponseDto } from './dto/auth.dto.js';
+import {
+  ChangePasswordDto,
+  LoginDto,
+  LoginResponseDto,
+  SessionResponseDto,
+  StepUpDto,
+  StepUpResponseDto,
+  TokenResponseDto,
+} from './dto/auth.dto.js';
 import { MfaService } from './mfa.service.js';
 import { Session } from './session.entity.js';
 import { hashRefreshToken, TokenService } from './token.service.js';
@@ -29,6 +37,11 @@ const ACCOUNT_LOCKED = (lockedUntil: Date, now: Date): ProblemException =>
 
 /** Whose sign-in failed: an account, or a login name no account has (which locks the same way). */
 type LoginSubject = { user: UserWithSecrets } | { login: string };
+const INVALID_PASSWORD = (): ProblemException =>
+  new ProblemException(HttpStatus.BAD_REQUEST, 'INVALID_PASSWORD', 'The current password is wrong.');
+/** One answer for a wrong password and a wrong code, so a step-up does not confirm a guessed password. */
+const STEP_UP_FAILED = (): ProblemException =>
+  new ProblemException(HttpStatus.BAD_REQUEST, 'STEP_UP_FAILED', 'The password or the MFA code is wrong.');
 
 /** Sign-in, token refresh with rotation and reuse detection, sessions and password change. */
 @Injectable()
@@ -178,6 +191,61 @@ export class AuthService {
   }
 
   /**
+   * Re-authenticates the signed-in session: the password, plus a TOTP or recovery code when
+   * MFA is on. For STEP_UP_TTL the session may then reveal or replace secrets (@StepUp
+   * routes). A wrong password or code counts towards the login lockout; a locked account
+   * is refused. A refreshed session starts without a step-up.
+   */
+  async stepUp(me: UserPrincipal, dto: StepUpDto): Promise<StepUpResponseDto> {
+    const user = await this.confirmPassword(me, dto.password, 'auth.step_up', STEP_UP_FAILED);
+    if (user.mfaEnabled) {
+      if (!dto.mfa_code) {
+        await this.record(this.dataSource.manager, me.userId, 'auth.step_up', 'user', me.userId, 'failure', {
+          reason: 'mfa_required',
+        });
+        throw new ProblemException(
+          HttpStatus.BAD_REQUEST,
+          'MFA_CODE_REQUIRED',
+          'MFA is on for this account: send mfa_code with the password.',
+        );
+      }
+      const verdict = await this.mfa.checkCode(user, dto.mfa_code);
+      if (verdict !== 'accepted') {
+        // A wrong code counts towards the lockout (a replayed one is refused without counting).
+        const counted =
+          verdict === 'replay' ||
+          (await this.dataSource.transaction((manager) => this.countFailure(manager, { user })));
+        await this.record(this.dataSource.manager, me.userId, 'auth.step_up', 'user', me.userId, 'failure', {
+          reason: counted ? 'bad_mfa_code' : 'locked',
+        });
+        if (!counted) {
+          const now = this.clock.now();
+          throw ACCOUNT_LOCKED((await this.users.lockedUntil(user.id)) ?? now, now);
+        }
+        throw STEP_UP_FAILED();
+      }
+    }
+    const now = this.clock.now();
+    const marked = await this.audit.recordWithChange(
+      `UPDATE sessions SET step_up_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL RETURNING id`,
+      [now, me.sessionId, me.userId],
+      {
+        actorType: 'user',
+        actorId: me.userId,
+        action: 'auth.step_up',
+        resource: 'session',
+        resourceId: me.sessionId,
+        status: 'success',
+        details: { mfa: user.mfaEnabled },
+      },
+    );
+    // The session ended between the token check and now (logout in parallel).
+    if (marked === 0) throw unauthenticated('INVALID_TOKEN', 'The session has ended.');
+    const ttl = this.config.stepUpTtlSeconds;
+    return { step_up_expires_at: new Date(now.getTime() + ttl * 1000).toISOString(), expires_in: ttl };
+  }
+
+  /**
    * Checks the current password of a signed-in user before a sensitive change (a new
    * password, turning MFA off). A wrong one counts towards the lockout and is audited; a
    * locked account answers 423, as at sign-in.
@@ -186,6 +254,7 @@ export class AuthService {
     me: UserPrincipal,
     password: string,
     action = 'auth.password_confirm',
+    refusal: () => ProblemException = INVALID_PASSWORD,
   ): Promise<UserWithSecrets> {
     const user = await this.users.findWithSecrets(me.userId);
     const refuseLocked = async (lockedUntil: Date | null): Promise<never> => {
@@ -204,7 +273,7 @@ export class AuthService {
       return outcome;
     });
     if (!counted) return refuseLocked(await this.users.lockedUntil(user.id));
-    throw new ProblemException(HttpStatus.BAD_REQUEST, 'INVALID_PASSWORD', 'The current password is wrong.');
+    throw refusal();
   }
 
   private async startSession(

@@ -60,7 +60,10 @@ export const STATUS_CODES: Record<number, string> = {
 export const ERROR_CODES: Record<string, string> = {
   VALIDATION_FAILED: 'The request body, query or path failed validation; `errors` lists the fields.',
   MALFORMED_JSON: 'The body is not valid JSON.',
-  ACCOUNT_LOCKED: 'Too many failed sign-ins for this username: locked for a while (423, with Retry-After).',
+  STEP_UP_REQUIRED: 'The route reveals or replaces a secret: confirm the password first (POST auth/step-up).',
+  STEP_UP_FAILED: 'The step-up password or MFA code is wrong (counts towards the login lockout).',
+  MFA_CODE_REQUIRED: 'MFA is on for the account: the step-up needs `mfa_code`.',
+  ACCOUNT_LOCKED: 'Too many failed sign-ins or password checks: locked for a while (423, with Retry-After).',
   ...Object.fromEntries(
     Object.values(STATUS_CODES).map((code) => [code, `HTTP ${code.toLowerCase().replaceAll('_', ' ')}.`]),
   ),
