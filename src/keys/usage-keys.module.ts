@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { UsageKeyAssignment } from './usage-key-assignment.entity.js';
 import { UsageKeyEvent } from './usage-key-event.entity.js';
 import { UsageKey } from './usage-key.entity.js';
 import { UsageKeysAdminController, UsageKeysUseController } from './usage-keys.controller.js';
 import { UsageKeysService } from './usage-keys.service.js';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([UsageKey, UsageKeyEvent, UsageKeyAssignment])],
+  imports: [TypeOrmModule.forFeature([UsageKey, UsageKeyEvent])],
   // The use routes first, so `POST keys/code` is never read as a key name.
   controllers: [UsageKeysUseController, UsageKeysAdminController],
   providers: [UsageKeysService],
