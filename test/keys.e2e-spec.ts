@@ -346,7 +346,7 @@ describe('usage-limited keys', () => {
     expect(fieldsOf(importBad.body)).toEqual(['keys']);
   });
 
-  it('keeps management for administrators and keys:admin, use for keys:use and users', async () => {
+  it('keeps management for administrators and keys:admin, use for keys:use and the people a key is assigned to', async () => {
     const name = uniqueName('guard');
     await create({ name, max_uses: -1, assigned_user_ids: [user.id] }, admin.auth);
     for (const [method, path] of [
