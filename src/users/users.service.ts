@@ -134,6 +134,16 @@ export class UsersService {
     return toUserResponse(user);
   }
 
+  /** The id of the account with this username (case-insensitive, as sign-in reads it), or null. */
+  async idOfUsername(username: string): Promise<string | null> {
+    const user = await this.users
+      .createQueryBuilder('u')
+      .select('u.id')
+      .where('lower(u.username) = lower(:username)', { username })
+      .getOne();
+    return user?.id ?? null;
+  }
+
   async updateMe(me: UserPrincipal, dto: UpdateMeDto): Promise<UserResponseDto> {
     return this.update(me.userId, { department: dto.department, jobTitle: dto.job_title }, me, 'user.update_self');
   }
