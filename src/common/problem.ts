@@ -60,6 +60,7 @@ export const STATUS_CODES: Record<number, string> = {
 export const ERROR_CODES: Record<string, string> = {
   VALIDATION_FAILED: 'The request body, query or path failed validation; `errors` lists the fields.',
   MALFORMED_JSON: 'The body is not valid JSON.',
+  DATABASE_UNAVAILABLE: 'The database cannot be reached right now (503); retry after the `Retry-After` seconds.',
   ...Object.fromEntries(
     Object.values(STATUS_CODES).map((code) => [code, `HTTP ${code.toLowerCase().replaceAll('_', ' ')}.`]),
   ),
