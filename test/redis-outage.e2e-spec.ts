@@ -150,3 +150,33 @@ describe('Redis outage: rate limits fall back to memory, the service keeps answe
     expect(recoveryLines()).toHaveLength(2);
   });
 });
+
+describe('Redis unreachable at start-up', () => {
+  let redis: PrivateRedis;
+  let inspect: Redis;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    redis = await PrivateRedis.onFreePort();
+    inspect = new Redis(redis.url, { lazyConnect: true, retryStrategy: () => 50 });
+    inspect.on('error', () => undefined);
+  });
+  afterAll(async () => {
+    await t?.close();
+    inspect?.disconnect();
+    await redis?.stop();
+  });
+
+  it('starts anyway, counting in memory, and shares limits through Redis once it comes up', async () => {
+    t = await bootApp({ REDIS_URL: redis.url, REDIS_TIMEOUT_MS: String(TIMEOUT_MS) });
+    expect((await t.http().get('/health').expect(200)).body).toMatchObject({ status: 'degraded', redis: 'down' });
+    const user = await createUser(t);
+    await t.http().get('/api/v1/users/me').set(user.auth).expect(200);
+
+    await redis.start();
+    await waitFor('/health ok', async () => (await t.http().get('/health')).body.status === 'ok');
+    expect(await inspect.keys('otp:rl:*')).toEqual([]);
+    await t.http().get('/api/v1/users/me').set(user.auth).expect(200);
+    expect((await inspect.keys('otp:rl:*')).length).toBeGreaterThan(0);
+  });
+});

@@ -56,9 +56,14 @@ export class PrivateRedis {
   private constructor(readonly port: number) {}
 
   static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
+    const redis = await PrivateRedis.onFreePort();
     await redis.start();
     return redis;
+  }
+
+  /** On a free port, not started yet. */
+  static async onFreePort(): Promise<PrivateRedis> {
+    return new PrivateRedis(await freePort());
   }
 
   get url(): string {
