@@ -74,8 +74,11 @@ describe('Postgres outage: database routes answer 503 DATABASE_UNAVAILABLE, then
     );
   });
   afterAll(async () => {
-    await t?.close().catch(() => undefined);
-    db?.destroy();
+    try {
+      await t?.close();
+    } finally {
+      db?.destroy();
+    }
   });
 
   it('answers 503 DATABASE_UNAVAILABLE with Retry-After on users/me, login and keys/code once Postgres is stopped', async ({

@@ -68,9 +68,12 @@ describe('Redis outage: rate limits fall back to memory, the service keeps answe
     );
   });
   afterAll(async () => {
-    await t?.close();
-    inspect?.disconnect();
-    await redis?.stop();
+    try {
+      await t?.close();
+    } finally {
+      inspect?.disconnect();
+      await redis?.stop();
+    }
   });
 
   it('counts in Redis while it is up, and /health says ok with redis up', async () => {
@@ -162,9 +165,12 @@ describe('Redis unreachable at start-up', () => {
     inspect.on('error', () => undefined);
   });
   afterAll(async () => {
-    await t?.close();
-    inspect?.disconnect();
-    await redis?.stop();
+    try {
+      await t?.close();
+    } finally {
+      inspect?.disconnect();
+      await redis?.stop();
+    }
   });
 
   it('starts anyway, counting in memory, and shares limits through Redis once it comes up', async () => {

@@ -115,6 +115,8 @@ const PG_BIN = '/usr/lib/postgresql/15/bin';
  * as root the cluster belongs to the `postgres` OS user.
  */
 export class PrivatePostgres {
+  private destroyed = false;
+
   private constructor(
     readonly dir: string,
     readonly port: number,
@@ -162,8 +164,10 @@ export class PrivatePostgres {
     this.run('pg_ctl', ['-D', this.dataDir, '-m', 'immediate', '-w', 'stop']);
   }
 
-  /** Stops the server if it runs and removes the cluster. */
+  /** Stops the server if it runs and removes the cluster (once). */
   destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
     try {
       this.stop();
     } catch {
