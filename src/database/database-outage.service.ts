@@ -6,18 +6,15 @@ import { isDatabaseUnavailable, unavailableReason } from './database-unavailable
 
 /**
  * Tells database outages from other errors and keeps the log quiet during one: the first
- * failure of an outage logs one warning, later ones nothing, and the next connection the
- * pool opens (the database is back) logs one line and re-arms the warning.
+ * failure of an outage logs one warning, later ones nothing; the next connection the pool
+ * opens, or the next health ping that answers (the database is back), logs one line and
+ * re-arms the warning.
  */
 @Injectable()
 export class DatabaseOutage implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Database');
   private down = false;
-  private readonly onConnect = (): void => {
-    if (!this.down) return;
-    this.down = false;
-    this.logger.log('database reachable again');
-  };
+  private readonly onConnect = (): void => this.reachable();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -37,6 +34,13 @@ export class DatabaseOutage implements OnModuleInit, OnModuleDestroy {
       this.logger.warn(`database unreachable (${unavailableReason(error)}): answering 503 until it is back`);
     }
     return true;
+  }
+
+  /** The database answered (a new pool connection, a health ping): ends an outage, re-arming the warning. */
+  reachable(): void {
+    if (!this.down) return;
+    this.down = false;
+    this.logger.log('database reachable again');
   }
 
   /** node-postgres's pool behind TypeORM's driver. */

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { BadRequestException } from '@nestjs/common';
 import pg from 'pg';
 import { QueryFailedError } from 'typeorm';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +55,14 @@ describe('isDatabaseUnavailable', () => {
     ['a serialization failure', databaseError('40001')],
     ['a programming error', new TypeError('x is undefined')],
     ['a problem answer', new ProblemException(404, 'NOT_FOUND', 'gone')],
+    [
+      'an HTTP answer caused by a dropped client connection',
+      new BadRequestException('aborted', { cause: withCode('aborted', 'ECONNRESET') }),
+    ],
+    [
+      "Fastify's error for a client that went away",
+      Object.assign(withCode('aborted', 'ECONNRESET'), { statusCode: 400 }),
+    ],
     ['no error at all', undefined],
     ['a string', 'ECONNREFUSED'],
   ])('is false for %s', (_, error) => {

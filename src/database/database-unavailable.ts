@@ -24,6 +24,8 @@ const UNAVAILABLE_MESSAGE =
   /^(?:Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout)/;
 
 interface ErrorLike {
+  statusCode?: unknown;
+  getStatus?: unknown;
   code?: unknown;
   message?: unknown;
   driverError?: unknown;
@@ -33,12 +35,15 @@ interface ErrorLike {
 
 /**
  * True when `error` says the database cannot be reached (refused, reset, timed out, shutting
- * down), as opposed to a query the database refused. Looks through TypeORM's QueryFailedError
+ * down), as opposed to a query the database refused or an HTTP answer. Looks through TypeORM's QueryFailedError
  * (`driverError`), `cause` chains and the AggregateError a dual-stack connect raises.
  */
 export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (typeof error !== 'object' || error === null || depth > 4) return false;
-  const { code, message, driverError, cause, errors } = error as ErrorLike;
+  const { statusCode, getStatus, code, message, driverError, cause, errors } = error as ErrorLike;
+  // An error that carries an HTTP status (Nest's HttpException, Fastify's own, such as a client
+  // dropping its connection mid-body) is an answer to the request, whatever its cause.
+  if (typeof statusCode === 'number' || typeof getStatus === 'function') return false;
   if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
   if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
   if (Array.isArray(errors) && errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) return true;

@@ -55,6 +55,7 @@ export class HealthService {
     });
     try {
       await Promise.race([this.dataSource.query('SELECT 1'), timeout]);
+      this.outage.reachable();
       return true;
     } catch (error) {
       // The first failure of an outage is logged there, once, even when no request comes.
