@@ -2,6 +2,8 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES as HTTP_TITLES } from 'node:http';
 import { loggableError } from './loggable-error.js';
+import { DatabaseOutage } from '#src/database/database-outage.service.js';
+import { DATABASE_RETRY_AFTER_SECONDS } from '#src/database/database-unavailable.js';
 import { ProblemDetails, ProblemException, problemType, STATUS_CODES } from './problem.js';
 
 /** Fastify's own errors (body parsing and limits) that reach us before any handler. */
@@ -18,12 +20,19 @@ const FASTIFY_CODES: Record<string, string> = {
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
 
+  constructor(private readonly databaseOutage: DatabaseOutage) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const problem = this.toProblem(exception, String(request.id ?? ''));
-    if (problem.status >= 500) {
+    // A database outage is no fault of the request: 503 with Retry-After, warned once per outage.
+    const unavailable = this.databaseOutage.report(exception);
+    const problem = unavailable
+      ? databaseUnavailable(String(request.id ?? ''))
+      : this.toProblem(exception, String(request.id ?? ''));
+    if (unavailable) void reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    else if (problem.status >= 500) {
       // Sanitised here as well as by the logger's serializer: whatever logger Nest ends up using.
       this.logger.error({ err: loggableError(exception), requestId: problem.requestId }, 'unhandled error');
     }
@@ -64,6 +73,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     return build(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL_ERROR', 'An unexpected error occurred.', requestId);
   }
+}
+
+function databaseUnavailable(requestId: string): ProblemDetails {
+  const detail = `The database cannot be reached right now; retry after ${DATABASE_RETRY_AFTER_SECONDS} seconds.`;
+  return build(HttpStatus.SERVICE_UNAVAILABLE, 'DATABASE_UNAVAILABLE', detail, requestId, {
+    retry_after: DATABASE_RETRY_AFTER_SECONDS,
+  });
 }
 
 function build(

@@ -64,6 +64,7 @@ export const ERROR_CODES: Record<string, string> = {
   STEP_UP_FAILED: 'The step-up password or MFA code is wrong (counts towards the login lockout).',
   MFA_CODE_REQUIRED: 'MFA is on for the account: the step-up needs `mfa_code`.',
   ACCOUNT_LOCKED: 'Too many failed sign-ins or password checks: locked for a while (423, with Retry-After).',
+  DATABASE_UNAVAILABLE: 'The database cannot be reached right now (503); retry after the `Retry-After` seconds.',
   ...Object.fromEntries(
     Object.values(STATUS_CODES).map((code) => [code, `HTTP ${code.toLowerCase().replaceAll('_', ' ')}.`]),
   ),

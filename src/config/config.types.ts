@@ -15,6 +15,8 @@ export interface AppConfig {
     readonly runMigrations: boolean;
   };
   readonly redisUrl?: string;
+  /** Longest wait for Redis (connecting, one rate-limit step) before counting in memory, milliseconds. */
+  readonly redisTimeoutMs: number;
   readonly jwt: {
     readonly secret: string;
     readonly accessTtlSeconds: number;

@@ -73,6 +73,7 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
       runMigrations: bool(env, 'RUN_MIGRATIONS', true),
     },
     redisUrl: str(env, 'REDIS_URL'),
+    redisTimeoutMs: int(env, 'REDIS_TIMEOUT_MS', 500, 10, 60_000),
     jwt: {
       secret: jwtSecret,
       accessTtlSeconds: int(env, 'JWT_ACCESS_TTL', 900, 60, 86_400),
