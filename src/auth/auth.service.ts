@@ -269,7 +269,9 @@ export class AuthService {
     }
     const counted = await this.dataSource.transaction(async (manager) => {
       const outcome = await this.countFailure(manager, { user });
-      if (outcome) await this.record(manager, me.userId, action, 'user', me.userId, 'failure');
+      if (outcome) {
+        await this.record(manager, me.userId, action, 'user', me.userId, 'failure', { reason: 'bad_password' });
+      }
       return outcome;
     });
     if (!counted) return refuseLocked(await this.users.lockedUntil(user.id));
