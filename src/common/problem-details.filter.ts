@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES as HTTP_TITLES } from 'node:http';
+import { RefusalAudit } from './auth/refusal-audit.js';
 import { ProblemDetails, ProblemException, problemType, STATUS_CODES } from './problem.js';
 
 /** Fastify's own errors (body parsing and limits) that reach us before any handler. */
@@ -12,18 +13,31 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
 };
 
-/** Turns every error into RFC 9457 problem details; unexpected ones become a logged 500 with no internals. */
+/**
+ * Turns every error into RFC 9457 problem details; unexpected ones become a logged 500 with
+ * no internals. Refusals (401, 403, and the 429 of an address past its limit of them) go
+ * through the refusal audit first: the one place they are counted and recorded.
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  constructor(private readonly refusals: RefusalAudit) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void | Promise<void> {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const problem = this.toProblem(exception, String(request.id ?? ''));
     if (problem.status >= 500) this.logger.error({ err: exception, requestId: problem.requestId }, 'unhandled error');
-    void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send(problem);
+    const send = (): void =>
+      void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send(problem);
+    const noted = this.refusals.refused(request, exception, problem.status, problem.code);
+    if (!noted) return send();
+    return noted.then(send, (error: Error) => {
+      this.logger.error({ err: error, requestId: problem.requestId }, 'auditing a refusal failed');
+      send();
+    });
   }
 
   private toProblem(exception: unknown, requestId: string): ProblemDetails {

@@ -60,6 +60,7 @@ export const STATUS_CODES: Record<number, string> = {
 export const ERROR_CODES: Record<string, string> = {
   VALIDATION_FAILED: 'The request body, query or path failed validation; `errors` lists the fields.',
   MALFORMED_JSON: 'The body is not valid JSON.',
+  ACCESS_RULE_MISSING: 'The route declares no access rule (a server fault): it is closed to every caller.',
   ...Object.fromEntries(
     Object.values(STATUS_CODES).map((code) => [code, `HTTP ${code.toLowerCase().replaceAll('_', ' ')}.`]),
   ),
