@@ -7,7 +7,7 @@ import { authenticationRefusal } from './authentication-refusal.js';
 
 /**
  * Either credential: an API key or a JWT access token, whichever the request carries (the
- * API-key strategy is tried first: it declines a request without a key at no cost).
+ * API-key strategy is tried first: it declines a request without a key before any look-up).
  */
 @Injectable()
 export class JwtOrApiKeyGuard extends AuthGuard(['api-key', 'jwt']) {

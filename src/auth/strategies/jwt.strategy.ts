@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import type { VerifyOptions } from 'jsonwebtoken';
-import { ExtractJwt, Strategy } from 'passport-jwt';
+import { type JwtFromRequestFunction, Strategy } from 'passport-jwt';
 import type { AuthInfo, UserPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
 import { AccessClaims, TokenService, withServiceClock } from '../token.service.js';
@@ -31,7 +31,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   ) {
     const { key, algorithms, issuer, audience } = tokens.accessTokenRules;
     super({
-      jwtFromRequest: ExtractJwt.fromExtractors([accessTokenOf as (request: unknown) => string | null]),
+      jwtFromRequest: accessTokenOf as JwtFromRequestFunction,
       // jsonwebtoken takes a KeyObject (passport-jwt's types say string or Buffer).
       secretOrKey: key as unknown as Buffer,
       algorithms: [...algorithms],

@@ -40,6 +40,7 @@ export class AuthFailureLimiter implements OnApplicationShutdown {
 
   /** Seconds until the request's address may authenticate again; 0 when it may now. */
   retryAfter(request: FastifyRequest): number {
+    if (this.limited.size === 0) return 0;
     const until = this.limited.get(ipTracker(request));
     if (until === undefined) return 0;
     const left = until - Date.now();
