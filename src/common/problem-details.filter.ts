@@ -4,6 +4,7 @@ import { STATUS_CODES as HTTP_TITLES } from 'node:http';
 import { loggableError } from './loggable-error.js';
 import { DatabaseOutage } from '#src/database/database-outage.service.js';
 import { DATABASE_RETRY_AFTER_SECONDS } from '#src/database/database-unavailable.js';
+import { RefusalAudit } from './auth/refusal-audit.js';
 import { ProblemDetails, ProblemException, problemType, STATUS_CODES } from './problem.js';
 
 /** Fastify's own errors (body parsing and limits) that reach us before any handler. */
@@ -15,14 +16,21 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
 };
 
-/** Turns every error into RFC 9457 problem details; unexpected ones become a logged 500 with no internals. */
+/**
+ * Turns every error into RFC 9457 problem details; unexpected ones become a logged 500 with
+ * no internals. Refusals (401, 403, and the 429 of an address past its limit of them) go
+ * through the refusal audit first: the one place they are counted and recorded.
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
 
-  constructor(private readonly databaseOutage: DatabaseOutage) {}
+  constructor(
+    private readonly databaseOutage: DatabaseOutage,
+    private readonly refusals: RefusalAudit,
+  ) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(exception: unknown, host: ArgumentsHost): void | Promise<void> {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
@@ -38,7 +46,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     // A problem that says when to come back (423 locks, 429 limits) says it in the header too.
     if (typeof problem.retry_after === 'number') void reply.header('retry-after', String(problem.retry_after));
-    void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send(problem);
+    const send = (): void =>
+      void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send(problem);
+    const noted = this.refusals.refused(request, exception, problem.status, problem.code);
+    if (!noted) return send();
+    return noted.then(send, (error: unknown) => {
+      this.logger.error({ err: loggableError(error), requestId: problem.requestId }, 'auditing a refusal failed');
+      send();
+    });
   }
 
   private toProblem(exception: unknown, requestId: string): ProblemDetails {

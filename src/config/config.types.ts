@@ -48,6 +48,11 @@ export interface AppConfig {
     readonly defaultPerMinute: number;
     /** Scales every limit (load tests); 1 in production. */
     readonly multiplier: number;
+    /**
+     * Refused requests (401/403) per client address per minute; past it the address gets 429
+     * before any credential is tried, and its refusals are audited as one count a minute.
+     */
+    readonly authFailuresPerMinute: number;
   };
   /** How long a step-up (POST auth/step-up) lets a session reveal or replace secrets, seconds. */
   readonly stepUpTtlSeconds: number;

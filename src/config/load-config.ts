@@ -110,6 +110,7 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
     rateLimit: {
       defaultPerMinute: int(env, 'RATE_LIMIT_DEFAULT_PER_MINUTE', 600, 1, 1_000_000),
       multiplier: int(env, 'RATE_LIMIT_MULTIPLIER', 1, 1, 1_000_000),
+      authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 60, 1, 1_000_000),
     },
     stepUpTtlSeconds: int(env, 'STEP_UP_TTL', 300, 30, 3600),
     lockout: {

@@ -3,6 +3,9 @@ import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler'
 import { Redis } from 'ioredis';
 import type { AppConfig } from '#src/config/config.types.js';
 import { MetricsRegistry } from '#src/metrics/metrics-registry.js';
+import { UsersModule } from '#src/users/users.module.js';
+import { AuthFailureLimitGuard } from './auth-failure-limit.guard.js';
+import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { MemoryThrottlerStorage } from './memory-throttler.storage.js';
 import { RateLimitGuard } from './rate-limit.guard.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
@@ -12,14 +15,19 @@ import { RedisThrottlerStorage } from './redis-throttler.storage.js';
  * named policies on sensitive routes. With REDIS_URL the counts live in Redis, shared by
  * every instance (in memory per instance while Redis is unreachable); without it each
  * instance counts in memory.
- * The guard is exported, not made global here: AppModule orders the global guards.
+ * Refused requests are limited per address besides (AuthFailureLimiter).
+ * The guards are exported, not made global here: AppModule orders the global guards.
  */
 @Module({})
 export class RateLimitModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: RateLimitModule,
+      // The limiter of refused requests serves the auth guards and the exception filter.
+      global: true,
       imports: [
+        // Logins are counted per account (see RATE_LIMIT_POLICIES.login).
+        UsersModule,
         // Async, so the Redis client is made when the app is built, not when the module is declared.
         ThrottlerModule.forRootAsync({
           inject: [MetricsRegistry],
@@ -31,8 +39,8 @@ export class RateLimitModule {
           }),
         }),
       ],
-      providers: [RateLimitGuard],
-      exports: [RateLimitGuard],
+      providers: [RateLimitGuard, AuthFailureLimiter, AuthFailureLimitGuard],
+      exports: [RateLimitGuard, AuthFailureLimiter, AuthFailureLimitGuard],
     };
   }
 }
