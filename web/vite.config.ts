@@ -16,16 +16,6 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     chunkSizeWarningLimit: 1500,
-    rolldownOptions: {
-      output: {
-        manualChunks(id: string) {
-          if (id.includes('node_modules/recharts') || id.includes('node_modules/d3-')) return 'charts';
-          if (id.includes('node_modules/jsqr')) return 'jsqr';
-          if (id.includes('node_modules')) return 'vendor';
-          return undefined;
-        },
-      },
-    },
   },
   // `npm run dev:web`: Vite's dev server, the API proxied to a running service (CONSOLE_API_URL).
   server: { port: 5173, proxy: { '/api': { target, changeOrigin: false } } },

@@ -15,7 +15,7 @@ export const passwordOk = (value: string): boolean => PASSWORD_RULES.every((rule
 
 export function PasswordRules({ value }: { value: string }): ReactNode {
   return (
-    <List size="sm" spacing={2} aria-label="Password rules" data-testid="password-rules">
+    <List size="sm" spacing={2} aria-label="What a password needs" data-testid="password-rules">
       {PASSWORD_RULES.map((rule) => {
         const ok = rule.test(value);
         return (
@@ -69,4 +69,10 @@ export function QueryState({
 
 export function formatDate(value: string | null | undefined): string {
   return value ? new Date(value).toLocaleString() : '—';
+}
+
+/** "Issuer: name", unless the name already starts with the issuer (otpauth labels often do). */
+export function displayName(account: { name: string; issuer?: string | null }): string {
+  const { name, issuer } = account;
+  return issuer && !name.startsWith(issuer) ? `${issuer}: ${name}` : name;
 }

@@ -19,7 +19,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type ReactNode } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { api, call, type Schemas } from '../api/client';
-import { ErrorAlert, QueryState, formatDate } from '../components/common';
+import { ErrorAlert, QueryState, displayName, formatDate } from '../components/common';
 import { copyText, notifyError, notifySuccess } from '../lib/notify';
 
 export function AccountDetailPage(): ReactNode {
@@ -34,9 +34,7 @@ export function AccountDetailPage(): ReactNode {
         {config.data && (
           <>
             <Group justify="space-between">
-              <Title order={2}>
-                {config.data.issuer ? `${config.data.issuer}: ${config.data.name}` : config.data.name}
-              </Title>
+              <Title order={2}>{displayName(config.data)}</Title>
               <Badge variant="light">
                 {config.data.otp_type.toUpperCase()} · {config.data.algorithm} · {config.data.digits} digits
                 {config.data.otp_type === 'totp' ? ` · ${config.data.interval} s` : ''}

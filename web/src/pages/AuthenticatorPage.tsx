@@ -16,7 +16,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { api, call, type Schemas } from '../api/client';
-import { QueryState } from '../components/common';
+import { QueryState, displayName } from '../components/common';
 import { copyText, notifyError } from '../lib/notify';
 
 type LiveCode = Schemas['LiveCodeDto'];
@@ -131,7 +131,7 @@ function TotpCard({ item, secondsLeft }: { item: LiveCode; secondsLeft: number }
   const left = Math.max(0, Math.ceil(secondsLeft));
   const expiring = left <= EXPIRING_SECONDS;
   const color = expiring ? 'red' : left <= item.interval / 3 ? 'yellow' : 'teal';
-  const title = item.issuer ? `${item.issuer}: ${item.name}` : item.name;
+  const title = displayName(item);
   return (
     <Card withBorder className="code-card" data-testid="code-card" data-name={item.name} data-expiring={expiring}>
       <Group justify="space-between" wrap="nowrap" align="start">
@@ -188,7 +188,7 @@ function HotpCard({ config }: { config: Schemas['OtpConfigResponseDto'] }): Reac
     onSuccess: setCode,
     onError: (error) => notifyError(error),
   });
-  const title = config.issuer ? `${config.issuer}: ${config.name}` : config.name;
+  const title = displayName(config);
   return (
     <Card withBorder className="code-card" data-testid="hotp-card" data-name={config.name}>
       <Group justify="space-between" wrap="nowrap">

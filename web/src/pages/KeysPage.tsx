@@ -174,18 +174,23 @@ function KeyList(): ReactNode {
   });
   return (
     <Stack>
-      <Select
-        label="Status"
-        placeholder="All"
-        clearable
-        maw={220}
-        data={['active', 'depleted', 'expired']}
-        value={status}
-        onChange={(value) => {
-          setStatus(value);
-          setPage(1);
-        }}
-      />
+      <Group align="end">
+        <Select
+          label="Status"
+          placeholder="All"
+          clearable
+          maw={220}
+          data={['active', 'depleted', 'expired']}
+          value={status}
+          onChange={(value) => {
+            setStatus(value);
+            setPage(1);
+          }}
+        />
+        <Button variant="default" onClick={() => void keys.refetch()} loading={keys.isFetching}>
+          Refresh
+        </Button>
+      </Group>
       <QueryState isLoading={keys.isLoading} error={keys.error}>
         <Table.ScrollContainer minWidth={760}>
           <Table striped highlightOnHover aria-label="Usage-limited keys">
