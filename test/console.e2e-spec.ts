@@ -259,7 +259,7 @@ describe('web console in a real browser', { timeout: 45_000 }, () => {
 
     await card.getByRole('button', { name: /^Copy code for/ }).click();
     await person.getByText('Code copied to the clipboard').waitFor();
-    expect(await person.evaluate(() => navigator.clipboard.readText())).toBe(expected);
+    expect(await person.evaluate('navigator.clipboard.readText()')).toBe(expected);
 
     // Time to first code: a fresh sign-in (assets cached) until the first live code shows.
     const fresh = await newPage(personContext);

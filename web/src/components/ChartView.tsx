@@ -22,7 +22,7 @@ export interface Series {
 
 const axis = { stroke: 'var(--mantine-color-dimmed)', fontSize: 12 };
 
-/** Loaded on demand (charts are the largest dependency), so the authenticator stays light. */
+/** Loaded on demand (charts are the largest dependency), so the authenticator stays light. No animation: figures show at once. */
 export default function Chart({
   kind,
   data,
@@ -49,14 +49,30 @@ export default function Chart({
             <Tooltip />
             <Legend />
             {series.map((s) => (
-              <Line key={s.key} type="monotone" dataKey={s.key} name={s.label} stroke={s.color} dot={false} />
+              <Line
+                key={s.key}
+                type="monotone"
+                dataKey={s.key}
+                name={s.label}
+                stroke={s.color}
+                dot={false}
+                isAnimationActive={false}
+              />
             ))}
           </LineChart>
         ) : kind === 'pie' ? (
           <PieChart>
             <Tooltip />
             <Legend />
-            <Pie data={data} dataKey={series[0].key} nameKey={x} outerRadius="80%" fill={series[0].color} label />
+            <Pie
+              data={data}
+              dataKey={series[0].key}
+              nameKey={x}
+              outerRadius="80%"
+              fill={series[0].color}
+              label
+              isAnimationActive={false}
+            />
           </PieChart>
         ) : (
           <BarChart data={data}>
@@ -72,6 +88,7 @@ export default function Chart({
                 name={s.label}
                 fill={s.color}
                 stackId={kind === 'stacked' ? 'all' : undefined}
+                isAnimationActive={false}
               />
             ))}
           </BarChart>
