@@ -548,7 +548,7 @@ function ImportKeys(): ReactNode {
       try {
         keys = JSON.parse(text) as typeof keys;
       } catch (error) {
-        throw new Error(`The file is not JSON: ${(error as Error).message}`);
+        throw new Error(`The file is not JSON: ${(error as Error).message}`, { cause: error });
       }
       return call(() => api.POST('/api/v1/keys/import', { body: { keys, dry_run: dryRun, replace } }));
     },
