@@ -63,7 +63,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Replace the secret of a key; the old secret stops working at once */
+        /** Replace the secret of a key; the old secret stops working at once (needs a step-up) */
         post: operations["ApiKeys_rotate"];
         delete?: never;
         options?: never;
@@ -202,7 +202,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Turn MFA off with the password and a code */
+        /** Turn MFA off with the password and a code (needs a step-up) */
         post: operations["Auth_disableMfa"];
         delete?: never;
         options?: never;
@@ -219,7 +219,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start TOTP MFA enrolment: secret, otpauth URI and QR code */
+        /** Start TOTP MFA enrolment: secret, otpauth URI and QR code (needs a step-up) */
         post: operations["Auth_enableMfa"];
         delete?: never;
         options?: never;
@@ -270,7 +270,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign up (public); the password must meet the policy */
+        /**
+         * Sign up (public); the password must meet the policy
+         * @description A taken username or e-mail address answers 409, so this route tells whether one is registered: the limit of 3 sign-ups per hour per client address bounds that probing. (A uniform 202 would not hide it without an e-mail confirmation step: signing in with the name would still tell.)
+         */
         post: operations["Registration_register"];
         delete?: never;
         options?: never;
@@ -307,6 +310,26 @@ export interface paths {
         post?: never;
         /** End one of my sessions */
         delete: operations["Auth_revokeSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/step-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the password (and MFA code) again, to reveal or replace secrets for STEP_UP_TTL
+         * @description Routes that reveal or replace a secret (QR / otpauth URI of a configuration, a new secret, MFA enable and disable, API key rotation) answer `403 STEP_UP_REQUIRED` unless this session stepped up within STEP_UP_TTL (default 300 s). A wrong password or code counts towards the login lockout. A refreshed session starts without a step-up.
+         */
+        post: operations["Auth_stepUp"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -441,10 +464,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List keys with their status and remaining uses (never their secrets) */
+        /**
+         * List keys with their owner, status and remaining uses (never their secrets)
+         * @description Administrators see every key, filtered by `client_id` or `space`; an API key its own client's keys.
+         */
         get: operations["UsageKeysAdmin_list"];
         put?: never;
-        /** Create a key (secret generated, or imported as base32); the secret is in this answer only */
+        /**
+         * Create a key (secret generated, or imported as base32); the secret is in this answer only
+         * @description The key belongs to the caller's space: an API key's client, or the admin space for administrators, who may assign it to people (`assigned_user_ids`).
+         */
         post: operations["UsageKeysAdmin_create"];
         delete?: never;
         options?: never;
@@ -463,11 +492,11 @@ export interface paths {
         get: operations["UsageKeysAdmin_get"];
         put?: never;
         post?: never;
-        /** Delete a key and its usage history */
+        /** Delete a key, its usage history and its assignments */
         delete: operations["UsageKeysAdmin_delete"];
         options?: never;
         head?: never;
-        /** Set the limit and/or the expiry of a key; its count is kept */
+        /** Set the limit, the expiry and/or the people (admin-space keys) of a key; its count is kept */
         patch: operations["UsageKeysAdmin_update"];
         trace?: never;
     };
@@ -514,7 +543,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Consume one use of a key and get its current code */
+        /**
+         * Consume one use of a key and get its current code
+         * @description An API key uses its own client's keys; a person the admin-space keys assigned to them; an administrator every admin-space key. Any other name answers 404 KEY_NOT_FOUND, as an unknown one does.
+         */
         post: operations["UsageKeysUse_code"];
         delete?: never;
         options?: never;
@@ -533,7 +565,7 @@ export interface paths {
         put?: never;
         /**
          * Import keys from the reference JSON format, keeping counts and timestamps
-         * @description Each entry is checked on its own and reported (`created`, `replaced`, `skipped`, `invalid`). Invalid entries and existing names (unless `replace`) are skipped; the rest is written in one transaction, all or nothing. `dry_run` reports the same results and writes nothing.
+         * @description Into the caller's own space (an API key's client, or the admin space). Each entry is checked on its own and reported (`created`, `replaced`, `skipped`, `invalid`). Invalid entries and names that exist in that space (unless `replace`, which never touches another owner's key) are skipped; the rest is written in one transaction, all or nothing. `dry_run` reports the same results and writes nothing.
          */
         post: operations["UsageKeysAdmin_import"];
         delete?: never;
@@ -551,7 +583,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Usage facts of a key (`exists: false` for an unknown name); consumes nothing */
+        /**
+         * Usage facts of a key; consumes nothing (same reach as keys/code)
+         * @description A name the caller does not reach, unknown or another owner's, answers `{key, exists: false}`.
+         */
         post: operations["UsageKeysUse_info"];
         delete?: never;
         options?: never;
@@ -568,7 +603,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Whether a key would yield a code now; consumes nothing */
+        /** Whether a key would yield a code now; consumes nothing (same reach as keys/code) */
         post: operations["UsageKeysUse_validate"];
         delete?: never;
         options?: never;
@@ -705,7 +740,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Enrolment material: otpauth URI and QR code (PNG data URL; SVG with ?format=svg or Accept: image/svg+xml) */
+        /**
+         * Enrolment material: otpauth URI and QR code (PNG data URL; SVG with ?format=svg or Accept: image/svg+xml)
+         * @description The URI carries the secret: the session must have stepped up (POST auth/step-up) within STEP_UP_TTL.
+         */
         get: operations["OtpConfigs_qr"];
         put?: never;
         post?: never;
@@ -741,7 +779,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Replace the secret (generated, or supplied); the new one is in this answer only */
+        /** Replace the secret (generated, or supplied); the new one is in this answer only (needs a step-up) */
         post: operations["OtpConfigs_replaceSecret"];
         delete?: never;
         options?: never;
@@ -932,7 +970,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness and database reachability */
+        /**
+         * Liveness, database reachability and the shared rate-limit store
+         * @description The database is required: down answers 503. Redis only shares rate limits between instances: down answers 200 with `status` "degraded" (each instance then limits on its own).
+         */
         get: operations["getHealth"];
         put?: never;
         post?: never;
@@ -1180,6 +1221,18 @@ export interface components {
         CreatedUsageKeyDto: {
             /** @enum {string} */
             algorithm: "sha1" | "sha256" | "sha512";
+            /**
+             * @description People who may use this admin-space key (always empty for a client key)
+             * @example [
+             *       "5f0c3c52-7c1e-4a39-9d0b-2f6b7d1c9a10"
+             *     ]
+             */
+            assigned_user_ids: string[];
+            /**
+             * @description The owner: the API client that made the key, or null for the admin space
+             * @example acme
+             */
+            client_id: string | null;
             /** Format: date-time */
             created_at: string;
             digits: number;
@@ -1249,6 +1302,13 @@ export interface components {
              * @enum {string}
              */
             algorithm?: "sha1" | "sha256" | "sha512";
+            /**
+             * @description Administrators: people (user ids) who may use this admin-space key (code, validate, info). Not for an API client's keys.
+             * @example [
+             *       "5f0c3c52-7c1e-4a39-9d0b-2f6b7d1c9a10"
+             *     ]
+             */
+            assigned_user_ids?: string[];
             /** @default 6 */
             digits?: number;
             /**
@@ -1387,10 +1447,17 @@ export interface components {
              */
             database: "up" | "down";
             /**
+             * @description The Redis store of shared rate limits; absent when REDIS_URL is unset
+             * @example up
+             * @enum {string}
+             */
+            redis?: "up" | "down";
+            /**
+             * @description "degraded": serving, but Redis is down (rate limits per instance); "error": the database is down
              * @example ok
              * @enum {string}
              */
-            status: "ok" | "error";
+            status: "ok" | "degraded" | "error";
             /**
              * @description Seconds since the process started
              * @example 42
@@ -1718,6 +1785,12 @@ export interface components {
              * @description Stable machine-readable code:
              *     * `VALIDATION_FAILED`: The request body, query or path failed validation; `errors` lists the fields.
              *     * `MALFORMED_JSON`: The body is not valid JSON.
+             *     * `STEP_UP_REQUIRED`: The route reveals or replaces a secret: confirm the password first (POST auth/step-up).
+             *     * `STEP_UP_FAILED`: The step-up password or MFA code is wrong (counts towards the login lockout).
+             *     * `MFA_CODE_REQUIRED`: MFA is on for the account: the step-up needs `mfa_code`.
+             *     * `ACCOUNT_LOCKED`: Too many failed sign-ins or password checks: locked for a while (423, with Retry-After).
+             *     * `DATABASE_UNAVAILABLE`: The database cannot be reached right now (503); retry after the `Retry-After` seconds.
+             *     * `ACCESS_RULE_MISSING`: The route declares no access rule (a server fault): it is closed to every caller.
              *     * `BAD_REQUEST`: HTTP bad request.
              *     * `UNAUTHENTICATED`: HTTP unauthenticated.
              *     * `FORBIDDEN`: HTTP forbidden.
@@ -1854,6 +1927,27 @@ export interface components {
             last_used_at: string;
             user_agent: string | null;
         };
+        StepUpDto: {
+            /**
+             * @description TOTP code, or a recovery code; required when MFA is on
+             * @example 123456
+             */
+            mfa_code?: string;
+            /** @example Correct-Horse-9 */
+            password: string;
+        };
+        StepUpResponseDto: {
+            /**
+             * @description Seconds from now (STEP_UP_TTL)
+             * @example 300
+             */
+            expires_in: number;
+            /**
+             * Format: date-time
+             * @description Until when this session may reveal or replace secrets
+             */
+            step_up_expires_at: string;
+        };
         SystemMetricsDto: {
             /** @description The last 24 hours */
             activity_24h: components["schemas"]["ActivityFiguresDto"];
@@ -1894,6 +1988,13 @@ export interface components {
             name?: string;
         };
         UpdateUsageKeyDto: {
+            /**
+             * @description Administrators: the new list of people who may use this admin-space key ([] assigns nobody)
+             * @example [
+             *       "5f0c3c52-7c1e-4a39-9d0b-2f6b7d1c9a10"
+             *     ]
+             */
+            assigned_user_ids?: string[];
             /**
              * Format: date-time
              * @description New expiry; null removes it
@@ -1955,6 +2056,18 @@ export interface components {
         UsageKeyResponseDto: {
             /** @enum {string} */
             algorithm: "sha1" | "sha256" | "sha512";
+            /**
+             * @description People who may use this admin-space key (always empty for a client key)
+             * @example [
+             *       "5f0c3c52-7c1e-4a39-9d0b-2f6b7d1c9a10"
+             *     ]
+             */
+            assigned_user_ids: string[];
+            /**
+             * @description The owner: the API client that made the key, or null for the admin space
+             * @example acme
+             */
+            client_id: string | null;
             /** Format: date-time */
             created_at: string;
             digits: number;
@@ -2146,6 +2259,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     ApiKeys_create: {
@@ -2199,6 +2332,26 @@ export interface operations {
             /** @description Authenticated, but not allowed (role, scope or pending password change) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2271,6 +2424,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     ApiKeys_revoke: {
@@ -2326,6 +2499,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     ApiKeys_rotate: {
@@ -2374,9 +2567,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description STEP_UP_REQUIRED: this session has not confirmed the password (and MFA code) with `POST /api/v1/auth/step-up` within STEP_UP_TTL (default 300 s); other refusals as on every authenticated route (role, pending password change) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2458,6 +2671,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Audit_logs: {
@@ -2532,6 +2765,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Audit_timeline: {
@@ -2590,6 +2843,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Audit_verify: {
@@ -2639,6 +2912,26 @@ export interface operations {
             /** @description Authenticated, but not allowed (role, scope or pending password change) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2702,6 +2995,37 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description ACCOUNT_LOCKED: too many failed password checks; `locked_until` and `retry_after` say when it unlocks */
+            423: {
+                headers: {
+                    /** @description Seconds until the lock ends */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Auth_login: {
@@ -2741,6 +3065,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LoginResponseDto"];
+                };
+            };
+            /** @description ACCOUNT_LOCKED: too many failed sign-ins for this username; `locked_until` and `retry_after` say when it unlocks */
+            423: {
+                headers: {
+                    /** @description Seconds until the lock ends */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -2800,6 +3146,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Auth_disableMfa: {
@@ -2850,9 +3216,44 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /**
+             * @description Authenticated, but not allowed (role, scope or pending password change)
+             *
+             *     STEP_UP_REQUIRED: this session has not confirmed the password (and MFA code) with `POST /api/v1/auth/step-up` within STEP_UP_TTL (default 300 s); other refusals as on every authenticated route (role, pending password change)
+             */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description ACCOUNT_LOCKED: too many failed password checks; `locked_until` and `retry_after` say when it unlocks */
+            423: {
+                headers: {
+                    /** @description Seconds until the lock ends */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2905,9 +3306,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /**
+             * @description Authenticated, but not allowed (role, scope or pending password change)
+             *
+             *     STEP_UP_REQUIRED: this session has not confirmed the password (and MFA code) with `POST /api/v1/auth/step-up` within STEP_UP_TTL (default 300 s); other refusals as on every authenticated route (role, pending password change)
+             */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2973,6 +3398,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Auth_refresh: {
@@ -3012,6 +3457,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenResponseDto"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
@@ -3055,9 +3511,20 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
-            /** @description USERNAME_TAKEN or EMAIL_TAKEN */
+            /** @description USERNAME_TAKEN or EMAIL_TAKEN (bounded by the 3/h per-address limit) */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3119,6 +3586,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Auth_revokeSession: {
@@ -3168,6 +3655,114 @@ export interface operations {
             /** @description Authenticated, but not allowed (role, scope or pending password change) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    Auth_stepUp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepUpDto"];
+            };
+        };
+        responses: {
+            /** @description Problem details */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem details */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepUpResponseDto"];
+                };
+            };
+            /** @description STEP_UP_FAILED: the password or the MFA code is wrong; MFA_CODE_REQUIRED: MFA is on, send mfa_code */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3232,6 +3827,26 @@ export interface operations {
             /** @description Authenticated, but not allowed (role, scope or pending password change) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3304,6 +3919,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Devices_deactivate: {
@@ -3370,6 +4005,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Devices_reactivate: {
@@ -3430,6 +4085,26 @@ export interface operations {
             /** @description DEVICE_NOT_FOUND */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3511,6 +4186,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Devices_register: {
@@ -3573,6 +4268,26 @@ export interface operations {
             /** @description DEVICE_EXISTS: the client already has this device_id */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3656,9 +4371,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description DEVICE_LOCKED: too many failed verifications */
+            /** @description DEVICE_LOCKED: too many failed verifications; `locked_until` and `retry_after` say when it unlocks */
             423: {
                 headers: {
+                    /** @description Seconds until the lock ends */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3670,8 +4407,12 @@ export interface operations {
     UsageKeysAdmin_list: {
         parameters: {
             query?: {
+                /** @description Only this API client's keys (an API key sees its own client's keys whatever this says) */
+                client_id?: string;
                 limit?: number;
                 offset?: number;
+                /** @description Only admin-space keys (`admin`) or only API clients' keys (`client`) */
+                space?: "admin" | "client";
                 /** @description Only keys in this state */
                 status?: "active" | "depleted" | "expired";
             };
@@ -3725,6 +4466,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     UsageKeysAdmin_create: {
@@ -3766,6 +4527,15 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedUsageKeyDto"];
                 };
             };
+            /** @description VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -3784,9 +4554,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description KEY_EXISTS */
+            /** @description KEY_EXISTS (the name is taken in the caller's space) */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3797,10 +4587,13 @@ export interface operations {
     };
     UsageKeysAdmin_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Administrators: the API client whose key this is (omit for the admin space). An API key may name only its own client; another client's keys answer as unknown names. */
+                client_id?: string;
+            };
             header?: never;
             path: {
-                /** @description The key name */
+                /** @description The key name, in the admin space or (with `client_id`) that client's space */
                 name: string;
             };
             cookie?: never;
@@ -3851,9 +4644,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description KEY_NOT_FOUND */
+            /** @description KEY_NOT_FOUND: no such name in the addressed space (another owner's key answers the same) */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3864,10 +4677,13 @@ export interface operations {
     };
     UsageKeysAdmin_delete: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Administrators: the API client whose key this is (omit for the admin space). An API key may name only its own client; another client's keys answer as unknown names. */
+                client_id?: string;
+            };
             header?: never;
             path: {
-                /** @description The key name */
+                /** @description The key name, in the admin space or (with `client_id`) that client's space */
                 name: string;
             };
             cookie?: never;
@@ -3916,9 +4732,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description KEY_NOT_FOUND */
+            /** @description KEY_NOT_FOUND: no such name in the addressed space (another owner's key answers the same) */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3929,10 +4765,13 @@ export interface operations {
     };
     UsageKeysAdmin_update: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Administrators: the API client whose key this is (omit for the admin space). An API key may name only its own client; another client's keys answer as unknown names. */
+                client_id?: string;
+            };
             header?: never;
             path: {
-                /** @description The key name */
+                /** @description The key name, in the admin space or (with `client_id`) that client's space */
                 name: string;
             };
             cookie?: never;
@@ -3969,6 +4808,15 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -3987,9 +4835,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description KEY_NOT_FOUND */
+            /** @description KEY_NOT_FOUND: no such name in the addressed space (another owner's key answers the same) */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4000,10 +4868,13 @@ export interface operations {
     };
     UsageKeysAdmin_reset: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Administrators: the API client whose key this is (omit for the admin space). An API key may name only its own client; another client's keys answer as unknown names. */
+                client_id?: string;
+            };
             header?: never;
             path: {
-                /** @description The key name */
+                /** @description The key name, in the admin space or (with `client_id`) that client's space */
                 name: string;
             };
             cookie?: never;
@@ -4054,9 +4925,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description KEY_NOT_FOUND */
+            /** @description KEY_NOT_FOUND: no such name in the addressed space (another owner's key answers the same) */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4068,12 +4959,14 @@ export interface operations {
     UsageKeysAdmin_usage: {
         parameters: {
             query?: {
+                /** @description Administrators: the API client whose key this is (omit for the admin space). An API key may name only its own client; another client's keys answer as unknown names. */
+                client_id?: string;
                 limit?: number;
                 offset?: number;
             };
             header?: never;
             path: {
-                /** @description The key name */
+                /** @description The key name, in the admin space or (with `client_id`) that client's space */
                 name: string;
             };
             cookie?: never;
@@ -4124,9 +5017,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description KEY_NOT_FOUND */
+            /** @description KEY_NOT_FOUND: no such name in the addressed space (another owner's key answers the same) */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4192,7 +5105,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description KEY_NOT_FOUND */
+            /** @description KEY_NOT_FOUND: no such name in the addressed space (another owner's key answers the same) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4204,6 +5117,26 @@ export interface operations {
             /** @description KEY_DEPLETED (no uses left; the problem carries `usage_info`) or KEY_EXPIRED (past `expires_at`) */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4278,6 +5211,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     UsageKeysUse_info: {
@@ -4331,6 +5284,26 @@ export interface operations {
             /** @description Authenticated, but not allowed (role, scope or pending password change) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4396,9 +5369,29 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description KEY_NOT_FOUND */
+            /** @description KEY_NOT_FOUND: no such name in the addressed space (another owner's key answers the same) */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4460,6 +5453,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Metrics_system: {
@@ -4509,6 +5522,26 @@ export interface operations {
             /** @description Authenticated, but not allowed (role, scope or pending password change) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4574,6 +5607,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Otp_liveCodes: {
@@ -4623,6 +5676,26 @@ export interface operations {
             /** @description Authenticated, but not allowed (role, scope or pending password change) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4695,6 +5768,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     OtpConfigs_list: {
@@ -4760,6 +5853,26 @@ export interface operations {
             /** @description CONFIG_NOT_FOUND: no such configuration among yours */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4843,6 +5956,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     OtpConfigs_get: {
@@ -4909,6 +6042,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     OtpConfigs_delete: {
@@ -4967,6 +6120,26 @@ export interface operations {
             /** @description CONFIG_NOT_FOUND: no such configuration among yours */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5043,6 +6216,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     OtpConfigs_qr: {
@@ -5094,7 +6287,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description STEP_UP_REQUIRED: this session has not confirmed the password (and MFA code) with `POST /api/v1/auth/step-up` within STEP_UP_TTL (default 300 s); other refusals as on every authenticated route (role, pending password change) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5106,6 +6299,26 @@ export interface operations {
             /** @description CONFIG_NOT_FOUND: no such configuration among yours */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5182,6 +6395,37 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description VALIDATION_LOCKED: too many failed validations; `locked_until` and `retry_after` say when it unlocks */
+            423: {
+                headers: {
+                    /** @description Seconds until the lock ends */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     OtpConfigs_replaceSecret: {
@@ -5234,7 +6478,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description STEP_UP_REQUIRED: this session has not confirmed the password (and MFA code) with `POST /api/v1/auth/step-up` within STEP_UP_TTL (default 300 s); other refusals as on every authenticated route (role, pending password change) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5246,6 +6490,26 @@ export interface operations {
             /** @description CONFIG_NOT_FOUND: no such configuration among yours */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5320,6 +6584,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Otp_recentEvents: {
@@ -5371,6 +6655,26 @@ export interface operations {
             /** @description Authenticated, but not allowed (role, scope or pending password change) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5445,6 +6749,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Otp_stats: {
@@ -5500,6 +6824,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Otp_enhancedStats: {
@@ -5549,6 +6893,26 @@ export interface operations {
             /** @description Authenticated, but not allowed (role, scope or pending password change) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5623,6 +6987,37 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description VALIDATION_LOCKED: too many failed validations; `locked_until` and `retry_after` say when it unlocks */
+            423: {
+                headers: {
+                    /** @description Seconds until the lock ends */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Users_list: {
@@ -5681,6 +7076,26 @@ export interface operations {
             /** @description Authenticated, but not allowed (role, scope or pending password change) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5753,6 +7168,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Users_delete: {
@@ -5802,6 +7237,26 @@ export interface operations {
             /** @description Authenticated, but not allowed (role, scope or pending password change) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5869,6 +7324,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Users_unlock: {
@@ -5926,6 +7401,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     Users_me: {
@@ -5975,6 +7470,26 @@ export interface operations {
             /** @description Authenticated, but not allowed (role, scope or pending password change) */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6040,6 +7555,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
         };
     };
     getHealth: {
@@ -6069,6 +7604,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Serving: `status` "ok", or "degraded" while Redis is down */
             200: {
                 headers: {
                     [name: string]: unknown;
