@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -219,6 +219,7 @@ export class ImportOtpConfigsDto {
   uris?: string[];
 }
 
+@ApiSchema({ name: 'OtpConfigImportItemResultDto' })
 export class ImportItemResultDto {
   @ApiProperty({ description: 'Position in accounts, then in uris' }) index: number;
   @ApiProperty({ enum: ['account', 'uri'] }) source: 'account' | 'uri';
