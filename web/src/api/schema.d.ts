@@ -1504,19 +1504,6 @@ export interface components {
              */
             secret: string;
         };
-        ImportItemResultDto: {
-            /** Format: uuid */
-            config_id?: string;
-            /** @description Position in accounts, then in uris */
-            index: number;
-            /** @description Why the item was not imported */
-            message?: string;
-            name?: string;
-            /** @enum {string} */
-            source: "account" | "uri";
-            /** @enum {string} */
-            status: "imported" | "duplicate" | "invalid";
-        };
         ImportOtpConfigsDto: {
             accounts?: components["schemas"]["ImportAccountDto"][];
             /**
@@ -1530,7 +1517,7 @@ export interface components {
             duplicates: number;
             imported: number;
             invalid: number;
-            results: components["schemas"]["ImportItemResultDto"][];
+            results: components["schemas"]["OtpConfigImportItemResultDto"][];
         };
         ImportUsageKeysDto: {
             /**
@@ -1551,7 +1538,7 @@ export interface components {
              *     }
              */
             keys: {
-                [key: string]: Record<string, never>;
+                [key: string]: components["schemas"]["UsageKeyImportEntryDto"];
             };
             /**
              * @description Overwrite keys that already exist (otherwise they are skipped)
@@ -1564,7 +1551,7 @@ export interface components {
             dry_run: boolean;
             invalid: number;
             replaced: number;
-            results: components["schemas"]["ImportItemResultDto"][];
+            results: components["schemas"]["UsageKeyImportItemResultDto"][];
             skipped: number;
         };
         KeyCodeResponseDto: {
@@ -1647,18 +1634,25 @@ export interface components {
              */
             username: string;
         };
-        LoginResponseDto: {
-            access_token?: string;
-            expires_in?: number;
-            /** @description True when the password was right but an MFA code is needed; no tokens then */
-            mfa_required: boolean;
-            refresh_token?: string;
+        LoginTokensResponseDto: {
+            access_token: string;
+            /**
+             * @description Access token lifetime, seconds
+             * @example 900
+             */
+            expires_in: number;
+            /**
+             * @description False: signed in, the tokens follow
+             * @enum {boolean}
+             */
+            mfa_required: false;
+            refresh_token: string;
             /**
              * @example Bearer
              * @enum {string}
              */
-            token_type?: "Bearer";
-            user?: components["schemas"]["LoginUserDto"];
+            token_type: "Bearer";
+            user: components["schemas"]["LoginUserDto"];
         };
         LoginUserDto: {
             /** Format: uuid */
@@ -1697,6 +1691,13 @@ export interface components {
             /** @description QR code of the URI as a PNG data URL */
             qr_code: string;
         };
+        MfaRequiredResponseDto: {
+            /**
+             * @description True: send the password again with `mfa_code`
+             * @enum {boolean}
+             */
+            mfa_required: true;
+        };
         MfaStatusDto: {
             mfa_enabled: boolean;
         };
@@ -1711,6 +1712,19 @@ export interface components {
             total_configs: number;
             total_generations: number;
             total_validations: number;
+        };
+        OtpConfigImportItemResultDto: {
+            /** Format: uuid */
+            config_id?: string;
+            /** @description Position in accounts, then in uris */
+            index: number;
+            /** @description Why the item was not imported */
+            message?: string;
+            name?: string;
+            /** @enum {string} */
+            source: "account" | "uri";
+            /** @enum {string} */
+            status: "imported" | "duplicate" | "invalid";
         };
         OtpConfigPageDto: {
             items: components["schemas"]["OtpConfigResponseDto"][];
@@ -1785,43 +1799,97 @@ export interface components {
              * @description Stable machine-readable code:
              *     * `VALIDATION_FAILED`: The request body, query or path failed validation; `errors` lists the fields.
              *     * `MALFORMED_JSON`: The body is not valid JSON.
+             *     * `BAD_REQUEST`: The request is malformed (e.g. a wrong Content-Length).
+             *     * `PAYLOAD_TOO_LARGE`: The body is larger than BODY_LIMIT.
+             *     * `UNSUPPORTED_MEDIA_TYPE`: The body is not JSON.
+             *     * `NOT_FOUND`: No such route (or metrics are not enabled).
+             *     * `RATE_LIMITED`: Too many requests, or too many refused ones from this address (429, with Retry-After).
+             *     * `INTERNAL_ERROR`: An unexpected error (500); the request id is in the logs.
+             *     * `DATABASE_UNAVAILABLE`: The database cannot be reached right now (503); retry after the `Retry-After` seconds.
+             *     * `AUTHENTICATION_REQUIRED`: The route needs credentials and none were sent.
+             *     * `INVALID_TOKEN`: The access token is not valid, or its session has ended.
+             *     * `TOKEN_EXPIRED`: The access token has expired: refresh it.
+             *     * `INVALID_API_KEY`: The API key is unknown, revoked or expired.
+             *     * `API_KEY_NOT_ACCEPTED`: The route is for signed-in users; an API key was sent.
+             *     * `API_KEY_REQUIRED`: The route is for API keys; an access token was sent.
+             *     * `INVALID_CREDENTIALS`: Sign-in refused: wrong username, password or MFA code, or a disabled account.
+             *     * `INVALID_REFRESH_TOKEN`: The refresh token is unknown, expired, already used or revoked: sign in again.
+             *     * `METRICS_TOKEN_REQUIRED`: GET /metrics needs the metrics token as a bearer token.
+             *     * `INSUFFICIENT_ROLE`: The route is for administrators.
+             *     * `INSUFFICIENT_SCOPE`: The API key lacks a scope the route needs.
+             *     * `PASSWORD_CHANGE_REQUIRED`: Change the password first (POST auth/change-password).
+             *     * `FORBIDDEN`: The caller may not do this.
+             *     * `ACCESS_RULE_MISSING`: The route declares no access rule (a server fault): it is closed to every caller.
              *     * `STEP_UP_REQUIRED`: The route reveals or replaces a secret: confirm the password first (POST auth/step-up).
              *     * `STEP_UP_FAILED`: The step-up password or MFA code is wrong (counts towards the login lockout).
              *     * `MFA_CODE_REQUIRED`: MFA is on for the account: the step-up needs `mfa_code`.
+             *     * `INVALID_PASSWORD`: The current password is wrong (counts towards the login lockout).
+             *     * `PASSWORD_REUSED`: The new password is the current one.
+             *     * `INVALID_MFA_CODE`: The MFA code is not valid.
+             *     * `MFA_ALREADY_ENABLED`: MFA is already on.
+             *     * `MFA_NOT_STARTED`: Start MFA enrolment first (POST auth/mfa/enable).
+             *     * `MFA_NOT_ENABLED`: MFA is not on.
              *     * `ACCOUNT_LOCKED`: Too many failed sign-ins or password checks: locked for a while (423, with Retry-After).
-             *     * `DATABASE_UNAVAILABLE`: The database cannot be reached right now (503); retry after the `Retry-After` seconds.
-             *     * `ACCESS_RULE_MISSING`: The route declares no access rule (a server fault): it is closed to every caller.
-             *     * `BAD_REQUEST`: HTTP bad request.
-             *     * `UNAUTHENTICATED`: HTTP unauthenticated.
-             *     * `FORBIDDEN`: HTTP forbidden.
-             *     * `NOT_FOUND`: HTTP not found.
-             *     * `METHOD_NOT_ALLOWED`: HTTP method not allowed.
-             *     * `NOT_ACCEPTABLE`: HTTP not acceptable.
-             *     * `CONFLICT`: HTTP conflict.
-             *     * `PAYLOAD_TOO_LARGE`: HTTP payload too large.
-             *     * `UNSUPPORTED_MEDIA_TYPE`: HTTP unsupported media type.
-             *     * `UNPROCESSABLE`: HTTP unprocessable.
-             *     * `RATE_LIMITED`: HTTP rate limited.
-             *     * `INTERNAL_ERROR`: HTTP internal error.
-             *     * `SERVICE_UNAVAILABLE`: HTTP service unavailable.
+             *     * `SESSION_NOT_FOUND`: No such session of yours.
+             *     * `USER_NOT_FOUND`: No such user.
+             *     * `USERNAME_TAKEN`: The username is taken.
+             *     * `EMAIL_TAKEN`: The e-mail address is already registered.
+             *     * `SELF_LOCKOUT`: Administrators cannot demote, disable or delete themselves.
+             *     * `API_KEY_NOT_FOUND`: No such API key.
+             *     * `API_KEY_REVOKED`: A revoked API key cannot be rotated.
+             *     * `CONFIG_NOT_FOUND`: No such OTP configuration.
+             *     * `CONFIG_NAME_TAKEN`: You already have an OTP configuration with that name.
+             *     * `CONFIG_INACTIVE`: The OTP configuration is deactivated.
+             *     * `HOTP_ONLY`: Resynchronisation applies to HOTP configurations only.
+             *     * `TOTP_ONLY`: Live codes exist for TOTP configurations only.
+             *     * `RESYNC_FAILED`: The codes are not two consecutive valid codes.
+             *     * `VALIDATION_LOCKED`: Too many failed validations: the configuration is locked for a while (423, with Retry-After).
+             *     * `KEY_NOT_FOUND`: No key of that name in your space.
+             *     * `KEY_EXISTS`: A key of that name already exists in your space.
+             *     * `KEY_EXPIRED`: The key has expired (409, with `key`, `expires_at` and `usage_info`).
+             *     * `KEY_DEPLETED`: The key has no uses left (409, with `key` and `usage_info`).
+             *     * `IMPORT_TOO_LARGE`: The import holds more keys than allowed.
+             *     * `DEVICE_NOT_FOUND`: No such device.
+             *     * `DEVICE_EXISTS`: The client already has a device with this device_id.
+             *     * `DEVICE_INACTIVE`: Reactivate the device first.
+             *     * `DEVICE_LOCKED`: Too many failed verifications: the device is locked for a while (423, with Retry-After).
+             *     * `DEVICE_REKEY_REQUIRED`: The master secret the device's key was derived from is gone: re-key the device.
+             *
+             *     Any other error the framework raises answers `HTTP_<status>`.
              * @example VALIDATION_FAILED
              */
             code: string;
             /** @example Validation failed: digits */
             detail: string;
-            /** @description Validation errors by field */
+            /** @description 400 VALIDATION_FAILED: the fields that failed, with why */
             errors?: {
                 field: string;
                 messages: string[];
             }[];
+            /**
+             * Format: date-time
+             * @description 409 KEY_EXPIRED: when the key expired
+             */
+            expires_at?: string | null;
+            /** @description 409 KEY_EXPIRED and KEY_DEPLETED: the name of the key */
+            key?: string;
+            /**
+             * Format: date-time
+             * @description 423 (ACCOUNT_LOCKED, VALIDATION_LOCKED, DEVICE_LOCKED): when the lock ends
+             */
+            locked_until?: string;
             /** @example 3f1c2a7e-4b7d-4a61-9d8e-0c6a1f2b9e11 */
             requestId: string;
+            /** @description 423, 429 and 503: seconds to wait, as in the `Retry-After` header */
+            retry_after?: number;
             /** @example 400 */
             status: number;
             /** @example Bad Request */
             title: string;
             /** @example urn:problem-type:otp-service:validation-failed */
             type: string;
+            /** @description 409 KEY_EXPIRED and KEY_DEPLETED: the key's uses at the refusal */
+            usage_info?: components["schemas"]["UsageInfoDto"];
         };
         ProvisionedDeviceDto: {
             /** Format: date-time */
@@ -2047,6 +2115,49 @@ export interface components {
             /** @description Codes handed out in the last 24 hours */
             uses_24h: number;
         };
+        UsageKeyImportEntryDto: {
+            /**
+             * @default sha1
+             * @enum {string}
+             */
+            algorithm?: "sha1" | "sha256" | "sha512";
+            /** @description ISO 8601; without a zone (the reference writer's `2025-01-15T10:30:00.123456`) it is read as UTC */
+            created_at?: string | null;
+            /** @default 6 */
+            digits?: number;
+            /** @description ISO 8601; without a zone (the reference writer's `2025-01-15T10:30:00.123456`) it is read as UTC */
+            expires_at?: string | null;
+            /** @description ISO 8601; without a zone (the reference writer's `2025-01-15T10:30:00.123456`) it is read as UTC */
+            last_used?: string | null;
+            /**
+             * @description -1 = unlimited
+             * @default 1
+             * @example 5
+             */
+            max_uses?: number;
+            /** @default 30 */
+            period?: number;
+            /**
+             * @description Base32 secret
+             * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+             */
+            secret: string;
+            /**
+             * @default 0
+             * @example 2
+             */
+            usage_count?: number;
+        };
+        UsageKeyImportItemResultDto: {
+            /** @description Why the entry is invalid or skipped */
+            errors?: string[];
+            name: string;
+            /**
+             * @description In a dry run, what would happen
+             * @enum {string}
+             */
+            status: "created" | "replaced" | "skipped" | "invalid";
+        };
         UsageKeyPageDto: {
             items: components["schemas"]["UsageKeyResponseDto"][];
             limit: number;
@@ -2241,7 +2352,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyPageDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2250,7 +2361,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2320,7 +2431,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiKeyDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2329,7 +2440,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2397,7 +2508,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2406,7 +2517,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2481,7 +2592,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2490,7 +2601,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2558,7 +2669,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiKeyDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2653,7 +2764,7 @@ export interface operations {
                     "text/csv; charset=utf-8": string;
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2662,7 +2773,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2747,7 +2858,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditLogPageDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2756,7 +2867,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2825,7 +2936,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditTimelineDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2834,7 +2945,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2900,7 +3011,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditVerifyDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2909,7 +3020,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2977,7 +3088,16 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description INVALID_PASSWORD: the current password is wrong; PASSWORD_REUSED; VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2986,7 +3106,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: no refusal of its own */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3059,12 +3179,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Signed in (the tokens), or `{"mfa_required": true}`: `mfa_required` tells which */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LoginResponseDto"];
+                    "application/json": components["schemas"]["LoginTokensResponseDto"] | components["schemas"]["MfaRequiredResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description INVALID_CREDENTIALS: the username or password (or MFA code) is wrong, or the account is disabled; the answer never tells which */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description ACCOUNT_LOCKED: too many failed sign-ins for this username; `locked_until` and `retry_after` say when it unlocks */
@@ -3128,7 +3267,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3137,7 +3276,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: no refusal of its own */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3207,7 +3346,16 @@ export interface operations {
                     "application/json": components["schemas"]["MfaStatusDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description INVALID_PASSWORD: the password is wrong; INVALID_MFA_CODE: the code is not valid; VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3217,11 +3365,20 @@ export interface operations {
                 };
             };
             /**
-             * @description Authenticated, but not allowed (role, scope or pending password change)
+             * @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED
              *
              *     STEP_UP_REQUIRED: this session has not confirmed the password (and MFA code) with `POST /api/v1/auth/step-up` within STEP_UP_TTL (default 300 s); other refusals as on every authenticated route (role, pending password change)
              */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description MFA_NOT_ENABLED */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3297,7 +3454,7 @@ export interface operations {
                     "application/json": components["schemas"]["MfaEnrolmentDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3307,11 +3464,20 @@ export interface operations {
                 };
             };
             /**
-             * @description Authenticated, but not allowed (role, scope or pending password change)
+             * @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED
              *
              *     STEP_UP_REQUIRED: this session has not confirmed the password (and MFA code) with `POST /api/v1/auth/step-up` within STEP_UP_TTL (default 300 s); other refusals as on every authenticated route (role, pending password change)
              */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description MFA_ALREADY_ENABLED */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3380,7 +3546,16 @@ export interface operations {
                     "application/json": components["schemas"]["MfaEnabledDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description INVALID_MFA_CODE: the code is not valid; VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3389,8 +3564,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description MFA_ALREADY_ENABLED, or MFA_NOT_STARTED (POST auth/mfa/enable first) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3457,6 +3641,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenResponseDto"];
+                };
+            };
+            /** @description INVALID_REFRESH_TOKEN: unknown, expired, already used or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
@@ -3568,7 +3761,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionResponseDto"][];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3577,7 +3770,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3643,7 +3836,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3652,8 +3845,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description SESSION_NOT_FOUND */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3731,7 +3933,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3740,9 +3942,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description ACCOUNT_LOCKED: too many failed password checks; `locked_until` and `retry_after` say when it unlocks */
+            423: {
+                headers: {
+                    /** @description Seconds until the lock ends */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3815,7 +4028,7 @@ export interface operations {
                     "application/json": components["schemas"]["DevicePageDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3824,7 +4037,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3892,7 +4105,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3901,7 +4114,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3978,7 +4191,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3987,7 +4200,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4064,7 +4277,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4073,7 +4286,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4150,7 +4363,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProvisionedDeviceDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4159,7 +4372,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4247,7 +4460,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProvisionedDeviceDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4256,7 +4469,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4335,7 +4548,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceVerifyResultDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4344,7 +4557,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4448,7 +4661,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyPageDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4457,7 +4670,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4536,7 +4749,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4545,7 +4758,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4626,7 +4839,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4635,7 +4848,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4714,7 +4927,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4723,7 +4936,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4817,7 +5030,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4826,7 +5039,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4907,7 +5120,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4916,7 +5129,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4999,7 +5212,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyEventPageDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5008,7 +5221,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5087,7 +5300,7 @@ export interface operations {
                     "application/json": components["schemas"]["KeyCodeResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5096,7 +5309,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5193,7 +5406,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5202,7 +5415,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5272,7 +5485,7 @@ export interface operations {
                     "application/json": components["schemas"]["KeyInfoResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5281,7 +5494,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5351,7 +5564,7 @@ export interface operations {
                     "application/json": components["schemas"]["KeyValidateResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5360,7 +5573,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5435,7 +5648,7 @@ export interface operations {
                     "application/json": components["schemas"]["MyMetricsDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5444,7 +5657,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5510,7 +5723,7 @@ export interface operations {
                     "application/json": components["schemas"]["SystemMetricsDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5519,7 +5732,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5589,7 +5802,7 @@ export interface operations {
                     "application/json": components["schemas"]["BulkGenerateResultDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5598,7 +5811,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5664,7 +5877,7 @@ export interface operations {
                     "application/json": components["schemas"]["LiveCodesDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5673,7 +5886,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5741,7 +5954,7 @@ export interface operations {
                     "application/json": components["schemas"]["LiveCodeDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5750,7 +5963,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5832,7 +6045,7 @@ export interface operations {
                     "application/json": components["schemas"]["OtpConfigPageDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5841,7 +6054,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5920,7 +6133,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedOtpConfigDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5929,7 +6142,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6015,7 +6228,7 @@ export interface operations {
                     "application/json": components["schemas"]["OtpConfigResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6024,7 +6237,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6099,7 +6312,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6108,7 +6321,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6189,7 +6402,7 @@ export interface operations {
                     "application/json": components["schemas"]["OtpConfigResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6198,7 +6411,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6278,7 +6491,7 @@ export interface operations {
                     "image/svg+xml": components["schemas"]["OtpQrDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6368,7 +6581,7 @@ export interface operations {
                     "application/json": components["schemas"]["ResyncResultDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6377,7 +6590,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6469,7 +6682,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedOtpConfigDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6557,7 +6770,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImportResultDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6566,7 +6779,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6643,7 +6856,7 @@ export interface operations {
                     "application/json": components["schemas"]["OtpEventDto"][];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6652,7 +6865,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6722,7 +6935,7 @@ export interface operations {
                     "application/json": components["schemas"]["GeneratedOtpDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6731,7 +6944,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6806,7 +7019,7 @@ export interface operations {
                     "application/json": components["schemas"]["OtpStatsDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6815,7 +7028,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6881,7 +7094,7 @@ export interface operations {
                     "application/json": components["schemas"]["EnhancedOtpStatsDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6890,7 +7103,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6960,7 +7173,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationResultDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6969,7 +7182,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7064,7 +7277,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserPageDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7073,7 +7286,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7141,7 +7354,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7150,7 +7363,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7225,7 +7438,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7234,7 +7447,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7306,7 +7519,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7315,7 +7528,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7383,7 +7596,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7392,7 +7605,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7458,7 +7671,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7467,7 +7680,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: no refusal of its own */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7537,7 +7750,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7546,7 +7759,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7619,7 +7832,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthResponseDto"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };
