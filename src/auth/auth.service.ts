@@ -230,8 +230,9 @@ export class AuthService {
     }
     const now = this.clock.now();
     const marked = await this.audit.recordWithChange(
-      `UPDATE sessions SET step_up_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL RETURNING id`,
-      [now, me.sessionId, me.userId],
+      (p) =>
+        `UPDATE sessions SET step_up_at = ${p.add(now)}
+          WHERE id = ${p.add(me.sessionId)} AND user_id = ${p.add(me.userId)} AND revoked_at IS NULL RETURNING id`,
       {
         actorType: 'user',
         actorId: me.userId,

@@ -66,8 +66,8 @@ const notFound = (): ProblemException =>
 const locked = (lockedUntil: Date, now: Date): ProblemException =>
   lockedProblem('DEVICE_LOCKED', 'Too many failed verifications: the device is locked for a while.', lockedUntil, now);
 
-/** The lock columns of a device, for the claim ($3 is now) and for counting a failure. */
-const CLAIM_LOCK = lockSql({ failures: 'failed_attempts', lockedUntil: 'locked_until', now: '$3' });
+/** The lock columns of a device, for the claim (at the placeholder `now`) and for counting a failure. */
+const claimLock = (now: string) => lockSql({ failures: 'failed_attempts', lockedUntil: 'locked_until', now });
 const FAILURE_LOCK = lockSql({
   failures: 'failed_attempts',
   lockedUntil: 'locked_until',
@@ -340,15 +340,16 @@ export class DevicesService {
 
   /** Accepts the step once (replay guard, lock, active) and appends its audit record in the same statement. */
   private async claimStep(id: string, step: number, now: Date, audit: AuditEntry): Promise<boolean> {
-    const changed = await this.audit.recordWithChange(
-      `UPDATE devices SET last_used_step = $2, usage_count = usage_count + 1, last_used_at = $3,
-        verified_at = COALESCE(verified_at, $3), ${CLAIM_LOCK.reset}
-      WHERE id = $1 AND is_active AND ${CLAIM_LOCK.notLocked}
-        AND (last_used_step IS NULL OR last_used_step < $2)
-      RETURNING id`,
-      [id, step, now],
-      audit,
-    );
+    const changed = await this.audit.recordWithChange((p) => {
+      const at = p.add(now);
+      const lock = claimLock(at);
+      const claimed = p.add(step);
+      return `UPDATE devices SET last_used_step = ${claimed}, usage_count = usage_count + 1, last_used_at = ${at},
+          verified_at = COALESCE(verified_at, ${at}), ${lock.reset}
+        WHERE id = ${p.add(id)} AND is_active AND ${lock.notLocked}
+          AND (last_used_step IS NULL OR last_used_step < ${claimed})
+        RETURNING id`;
+    }, audit);
     return changed === 1;
   }
 

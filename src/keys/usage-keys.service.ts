@@ -6,6 +6,7 @@ import { Clock } from '#src/common/clock.js';
 import type { Page } from '#src/common/pagination.dto.js';
 import { ProblemException } from '#src/common/problem.js';
 import { currentRequestContext } from '#src/common/request-context.js';
+import { SqlParams } from '#src/common/sql.js';
 import { randomSecret } from '#src/crypto/random.js';
 import { SecretCipher } from '#src/crypto/secret-cipher.js';
 import { decodeBase32, encodeBase32 } from '#src/otp/base32.js';
@@ -126,25 +127,24 @@ export class UsageKeysService {
     const ip = currentRequestContext()?.ip ?? null;
     const reach = useReach(actor);
     // The use, its event and its audit record are one statement: atomic, and one round trip.
-    const audit = this.audit.insertFrom(
-      'used',
-      { ...actorOf(actor), action: 'usage_key.use', resource: 'usage_key', status: 'success', details: { name } },
-      8,
-      { resourceId: 'id', details: "jsonb_build_object('usage_count', usage_count, 'max_uses', max_uses)" },
-    );
-    const used: UsedKeyRow[] = await this.dataSource.query(
-      `WITH used AS (
-         UPDATE usage_keys SET usage_count = usage_count + 1, last_used_at = $2
-          WHERE name = $1 AND ${reachCondition('usage_keys', '$6', '$7')}
-            AND (max_uses = -1 OR usage_count < max_uses) AND (expires_at IS NULL OR expires_at > $2)
+    const p = new SqlParams();
+    const at = p.add(now);
+    const sql = `WITH used AS (
+         UPDATE usage_keys SET usage_count = usage_count + 1, last_used_at = ${at}
+          WHERE name = ${p.add(name)} AND ${reachCondition('usage_keys', p.add(reach.owner), p.add(reach.assignee))}
+            AND (max_uses = -1 OR usage_count < max_uses) AND (expires_at IS NULL OR expires_at > ${at})
           RETURNING id, secret, algorithm, digits, period, max_uses, usage_count
        ), event AS (
          INSERT INTO usage_key_events (key_id, outcome, actor_type, actor_id, usage_count, ip, created_at)
-         SELECT id, 'used', $3, $4, usage_count, $5, $2 FROM used
-       ), audit AS (${audit.sql})
-       SELECT * FROM used`,
-      [name, now, actorType, actorId, ip, reach.owner, reach.assignee, ...audit.params],
-    );
+         SELECT id, 'used', ${p.add(actorType)}, ${p.add(actorId)}, usage_count, ${p.add(ip)}, ${at} FROM used
+       ), audit AS (${this.audit.insertFrom(
+         p,
+         'used',
+         { ...actorOf(actor), action: 'usage_key.use', resource: 'usage_key', status: 'success', details: { name } },
+         { resourceId: 'id', details: "jsonb_build_object('usage_count', usage_count, 'max_uses', max_uses)" },
+       )})
+       SELECT * FROM used`;
+    const used: UsedKeyRow[] = await this.dataSource.query(sql, p.values);
     const result: UseResult =
       used.length === 1 ? { ok: true, row: used[0] } : await this.recordRefusal(name, actor, reach, now);
 
