@@ -38,6 +38,16 @@ export class ApiKeysService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** Figures for metrics/system: keys neither revoked nor expired at `now`. One statement. */
+  async figures(now: Date): Promise<{ active: number }> {
+    const [row] = await this.dataSource.query<Array<{ active: number }>>(
+      `SELECT count(*)::int AS active FROM api_keys
+        WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)`,
+      [now],
+    );
+    return row;
+  }
+
   /** Issues a key; its secret is in this answer only. */
   async create(dto: CreateApiKeyDto, actor: ActorRef): Promise<CreatedApiKeyDto> {
     const generated = generateApiKey();

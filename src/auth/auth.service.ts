@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
+import { AuditQueryService } from '#src/audit/audit-query.service.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import { alreadyAudited, unauthenticated } from '#src/common/auth/auth-errors.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
@@ -25,6 +26,7 @@ import {
 } from './dto/auth.dto.js';
 import { MfaService } from './mfa.service.js';
 import { Session } from './session.entity.js';
+import { SessionsRepository } from './sessions.repository.js';
 import { hashRefreshToken, TokenService } from './token.service.js';
 
 // Each refusal is audited as auth.login (with the reason) where it happens.
@@ -58,7 +60,19 @@ export class AuthService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsRegistry,
+    private readonly sessions: SessionsRepository,
+    private readonly auditQuery: AuditQueryService,
   ) {}
+
+  /**
+   * Sign-ins since a time, for metrics/system, from their audit records: successful, and
+   * refused (a prompt for the MFA code, recorded as a failure with reason `mfa_required`, is
+   * not a refusal).
+   */
+  async loginFigures(since: Date): Promise<{ logins: number; failed_logins: number }> {
+    const counts = await this.auditQuery.outcomeCounts('auth.login', since, ['mfa_required']);
+    return { logins: counts.success, failed_logins: counts.failure };
+  }
 
   /**
    * Unknown user, wrong password, wrong MFA code and disabled account all get the same answer
@@ -188,7 +202,7 @@ export class AuthService {
     }
     await this.dataSource.transaction(async (manager) => {
       await this.users.setPassword(me.userId, dto.new_password, manager);
-      await this.users.endSessions(manager, me.userId, me.sessionId);
+      await this.sessions.endAll(manager, me.userId, me.sessionId);
       await this.record(manager, me.userId, 'auth.password_change', 'user', me.userId, 'success');
     });
   }

@@ -41,6 +41,7 @@ import {
 } from './usage-key-reach.js';
 import { ImportEntry, keyState, parseImportEntry, remainingUses } from './usage-key-rules.js';
 import { UsageKey } from './usage-key.entity.js';
+import { reencryptColumn, type RotationReport } from '#src/crypto/secret-reencryption.js';
 
 export type { KeyActor } from './usage-key-reach.js';
 
@@ -102,6 +103,14 @@ function usageInfo(key: { maxUses: number; usageCount: number }): UsageInfoDto {
   return { max_uses: key.maxUses, usage_count: key.usageCount, remaining_uses: remainingUses(key) };
 }
 
+/** Key figures: all, limited keys with no uses left (not expired), expired, codes handed out lately. */
+export interface UsageKeyFigures {
+  total: number;
+  depleted: number;
+  expired: number;
+  uses: number;
+}
+
 @Injectable()
 export class UsageKeysService {
   constructor(
@@ -112,6 +121,28 @@ export class UsageKeysService {
     private readonly cipher: SecretCipher,
     private readonly metrics: MetricsRegistry,
   ) {}
+
+  /**
+   * Figures over every space's keys for metrics/system: totals, depleted and expired at `now`,
+   * and the codes handed out since `usesSince`. Two statements, run at once.
+   */
+  async figures(now: Date, usesSince: Date): Promise<UsageKeyFigures> {
+    const [[keys], [uses]] = await Promise.all([
+      this.dataSource.query<Array<{ total: number; depleted: number; expired: number }>>(
+        `SELECT count(*)::int AS total,
+                count(*) FILTER (WHERE max_uses <> -1 AND usage_count >= max_uses
+                                   AND (expires_at IS NULL OR expires_at > $1))::int AS depleted,
+                count(*) FILTER (WHERE expires_at <= $1)::int AS expired
+           FROM usage_keys`,
+        [now],
+      ),
+      this.dataSource.query<Array<{ uses: number }>>(
+        `SELECT count(*)::int AS uses FROM usage_key_events WHERE created_at >= $1 AND outcome = 'used'`,
+        [usesSince],
+      ),
+    ]);
+    return { ...keys, uses: uses.uses };
+  }
 
   // ---- use ---------------------------------------------------------------------------------
 
@@ -702,6 +733,15 @@ export class UsageKeysService {
       { ...actorOf(actor), action, resource: 'usage_key', resourceId: id, status, details },
       manager,
     );
+  }
+
+  /** Re-encrypts the keys' secrets under the cipher's active key (secrets:rotate); one report per column. */
+  async reencryptSecrets(cipher: SecretCipher): Promise<RotationReport[]> {
+    const report = await reencryptColumn(this.dataSource, this.audit, cipher, {
+      table: 'usage_keys',
+      column: 'secret',
+    });
+    return report ? [report] : [];
   }
 }
 
