@@ -28,6 +28,7 @@ import { MfaService } from './mfa.service.js';
 import { Session } from './session.entity.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { hashRefreshToken, TokenService } from './token.service.js';
+import { toSessionResponse } from './auth.mapper.js';
 
 // Each refusal is audited as auth.login (with the reason) where it happens.
 const INVALID_CREDENTIALS = (): ProblemException =>
@@ -170,15 +171,7 @@ export class AuthService {
       where: { userId: me.userId, revokedAt: IsNull(), expiresAt: MoreThan(this.clock.now()) },
       order: { lastUsedAt: 'DESC' },
     });
-    return sessions.map((s) => ({
-      id: s.id,
-      ip: s.ip,
-      user_agent: s.userAgent,
-      created_at: s.createdAt.toISOString(),
-      last_used_at: s.lastUsedAt.toISOString(),
-      expires_at: s.expiresAt.toISOString(),
-      current: s.id === me.sessionId,
-    }));
+    return sessions.map((s) => toSessionResponse(s, me.sessionId));
   }
 
   async revokeSession(me: UserPrincipal, sessionId: string): Promise<void> {

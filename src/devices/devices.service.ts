@@ -25,6 +25,7 @@ import type {
   RegisterDeviceDto,
   VerifyDeviceDto,
 } from './dto/device.dto.js';
+import { toDeviceResponse } from './devices.mapper.js';
 
 /** Who changes a device: the owning client's API key, or the operator's command line. */
 export type DeviceActor = ClientPrincipal | { kind: 'system' };
@@ -235,13 +236,14 @@ export class DevicesService {
       take: query.limit,
       skip: query.offset,
     });
-    return { items: rows.map((d) => this.toResponse(d)), total, limit: query.limit, offset: query.offset };
+    const now = this.clock.now();
+    return { items: rows.map((d) => toDeviceResponse(d, now)), total, limit: query.limit, offset: query.offset };
   }
 
   async get(clientId: string, deviceId: string): Promise<DeviceResponseDto> {
     const device = await this.devices.findOne({ where: { clientId, deviceId } });
     if (!device) throw notFound();
-    return this.toResponse(device);
+    return toDeviceResponse(device, this.clock.now());
   }
 
   /** Stops the device verifying (its key stays on record, unusable). Idempotent. */
@@ -317,7 +319,7 @@ export class DevicesService {
       if (Object.keys(changes).length > 0) await manager.update(Device, { id: device.id }, changes);
       Object.assign(device, changes);
       await this.record(manager, actor, action, 'success', device, {});
-      return this.toResponse(device);
+      return toDeviceResponse(device, this.clock.now());
     });
   }
 
@@ -484,25 +486,6 @@ export class DevicesService {
       provisioning_uri: provisioningUri,
       qr_code: await qrPngDataUrl(provisioningUri),
       key_version: device.keyVersion,
-      created_at: device.createdAt.toISOString(),
-    };
-  }
-
-  private toResponse(device: Device): DeviceResponseDto {
-    const now = this.clock.now();
-    return {
-      device_id: device.deviceId,
-      user_id: device.userId,
-      label: device.label,
-      key_version: device.keyVersion,
-      is_active: device.isActive,
-      verified: device.verifiedAt !== null,
-      verified_at: device.verifiedAt?.toISOString() ?? null,
-      usage_count: Number(device.usageCount ?? 0),
-      last_used_at: device.lastUsedAt?.toISOString() ?? null,
-      locked: device.lockedUntil !== null && device.lockedUntil > now,
-      locked_until: device.lockedUntil && device.lockedUntil > now ? device.lockedUntil.toISOString() : null,
-      deactivated_at: device.deactivatedAt?.toISOString() ?? null,
       created_at: device.createdAt.toISOString(),
     };
   }

@@ -39,9 +39,10 @@ import {
   UseReach,
   useReach,
 } from './usage-key-reach.js';
-import { ImportEntry, keyState, parseImportEntry, remainingUses } from './usage-key-rules.js';
+import { ImportEntry, keyState, parseImportEntry } from './usage-key-rules.js';
 import { UsageKey } from './usage-key.entity.js';
 import { reencryptColumn, type RotationReport } from '#src/crypto/secret-reencryption.js';
+import { toKeyInfoResponse, toUsageKeyEventResponse, toUsageKeyResponse, usageInfo } from './usage-keys.mapper.js';
 
 export type { KeyActor } from './usage-key-reach.js';
 
@@ -97,10 +98,6 @@ function actorOf(actor: KeyActor): { actorType: 'user' | 'api_key' | 'system'; a
   if (actor.kind === 'user') return { actorType: 'user', actorId: actor.userId };
   if (actor.kind === 'api_key') return { actorType: 'api_key', actorId: actor.apiKeyId };
   return { actorType: 'system', actorId: null };
-}
-
-function usageInfo(key: { maxUses: number; usageCount: number }): UsageInfoDto {
-  return { max_uses: key.maxUses, usage_count: key.usageCount, remaining_uses: remainingUses(key) };
 }
 
 /** Key figures: all, limited keys with no uses left (not expired), expired, codes handed out lately. */
@@ -226,17 +223,7 @@ export class UsageKeysService {
       await this.refuse(this.dataSource.manager, name, actor, 'usage_key.info');
       return { key: name, exists: false };
     }
-    return {
-      key: name,
-      exists: true,
-      max_uses: key.maxUses,
-      usage_count: key.usageCount,
-      remaining_uses: remainingUses(key),
-      is_valid: keyState(key, this.clock.now()) === 'active',
-      last_used: key.lastUsedAt?.toISOString() ?? null,
-      created_at: key.createdAt.toISOString(),
-      expires_at: key.expiresAt?.toISOString() ?? null,
-    };
+    return toKeyInfoResponse(key, name, this.clock.now());
   }
 
   // ---- administration ----------------------------------------------------------------------
@@ -283,7 +270,7 @@ export class UsageKeysService {
         secret_source: dto.secret ? 'imported' : 'generated',
         ...(key.clientId === null ? { assigned_user_ids: assigned } : {}),
       });
-      return { ...this.toResponse(key, now, assigned), secret: encodeBase32(secret) };
+      return { ...toUsageKeyResponse(key, now, assigned), secret: encodeBase32(secret) };
     });
   }
 
@@ -312,7 +299,7 @@ export class UsageKeysService {
     const [rows, total] = await qb.getManyAndCount();
     const assigned = await this.assignees(this.dataSource.manager, rows);
     return {
-      items: rows.map((k) => this.toResponse(k, now, assigned.get(k.id) ?? [])),
+      items: rows.map((k) => toUsageKeyResponse(k, now, assigned.get(k.id) ?? [])),
       total,
       limit: query.limit,
       offset: query.offset,
@@ -323,7 +310,7 @@ export class UsageKeysService {
     const manager = this.dataSource.manager;
     const key = await this.addressed(manager, name, actor, clientId);
     if (!key) throw await this.refuseMissing(name, actor, 'usage_key.get', clientId);
-    return this.toResponse(key, this.clock.now(), (await this.assignees(manager, [key])).get(key.id) ?? []);
+    return toUsageKeyResponse(key, this.clock.now(), (await this.assignees(manager, [key])).get(key.id) ?? []);
   }
 
   /**
@@ -372,7 +359,7 @@ export class UsageKeysService {
         client_id: key.clientId,
         ...changes,
       });
-      return this.toResponse(key, now, assigned);
+      return toUsageKeyResponse(key, now, assigned);
     });
     if (!updated) throw await this.refuseMissing(name, actor, 'usage_key.update', clientId);
     return updated;
@@ -392,7 +379,7 @@ export class UsageKeysService {
         previous_usage_count: previous,
       });
       const assigned = (await this.assignees(manager, [key])).get(key.id) ?? [];
-      return this.toResponse({ ...key, usageCount: 0, updatedAt: now }, now, assigned);
+      return toUsageKeyResponse({ ...key, usageCount: 0, updatedAt: now }, now, assigned);
     });
     if (!reset) throw await this.refuseMissing(name, actor, 'usage_key.reset', clientId);
     return reset;
@@ -426,15 +413,7 @@ export class UsageKeysService {
       skip: query.offset,
     });
     return {
-      items: rows.map((e) => ({
-        id: e.id,
-        outcome: e.outcome,
-        actor_type: e.actorType,
-        actor_id: e.actorId,
-        usage_count: e.usageCount,
-        ip: e.ip,
-        created_at: e.createdAt.toISOString(),
-      })),
+      items: rows.map(toUsageKeyEventResponse),
       total,
       limit: query.limit,
       offset: query.offset,
@@ -547,26 +526,6 @@ export class UsageKeysService {
       skipped: count('skipped'),
       invalid: count('invalid'),
       results: ordered,
-    };
-  }
-
-  private toResponse(key: UsageKey, now: Date, assigned: string[]): UsageKeyResponseDto {
-    return {
-      id: key.id,
-      name: key.name,
-      client_id: key.clientId,
-      assigned_user_ids: assigned,
-      algorithm: key.algorithm,
-      digits: key.digits,
-      period: key.period,
-      max_uses: key.maxUses,
-      usage_count: key.usageCount,
-      remaining_uses: remainingUses(key),
-      status: keyState(key, now),
-      expires_at: key.expiresAt?.toISOString() ?? null,
-      last_used: key.lastUsedAt?.toISOString() ?? null,
-      created_at: key.createdAt.toISOString(),
-      updated_at: key.updatedAt.toISOString(),
     };
   }
 
