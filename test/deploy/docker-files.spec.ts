@@ -88,6 +88,11 @@ describe('docker/Dockerfile', () => {
     expect(ops(finalStage, 'ENV').join('\n')).toMatch(/\bNODE_ENV=production\b/);
   });
 
+  it('listens on every interface inside the container (HOST=0.0.0.0; the default elsewhere is loopback)', () => {
+    const env = ops(finalStage, 'ENV').join(' ');
+    expect(env).toMatch(/(^|\s)HOST=0\.0\.0\.0(\s|$)/);
+  });
+
   it('runs as the non-root node user, exposes 3000 and has a /health HEALTHCHECK', () => {
     const users = ops(finalStage, 'USER');
     expect(users.at(-1)).toBe('node');
