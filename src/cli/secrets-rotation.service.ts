@@ -2,14 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
+import { ENCRYPTED_COLUMNS } from '#src/crypto/encrypted-columns.js';
 import { SecretCipher } from '#src/crypto/secret-cipher.js';
-
-/** Every column holding a SecretCipher token (a table that does not exist yet is passed over). */
-export const ENCRYPTED_COLUMNS = [
-  { table: 'users', column: 'mfa_secret' },
-  { table: 'usage_keys', column: 'secret' },
-  { table: 'otp_configs', column: 'secret' },
-] as const;
 
 const BATCH = 500;
 

@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES as HTTP_TITLES } from 'node:http';
-import { ProblemDetails, ProblemException, problemType, STATUS_CODES } from './problem.js';
+import { SecretDecryptionError } from '#src/crypto/secret-cipher.js';
+import { ProblemDetails, ProblemException, problemType, SECRET_UNREADABLE, STATUS_CODES } from './problem.js';
 
 /** Fastify's own errors (body parsing and limits) that reach us before any handler. */
 const FASTIFY_CODES: Record<string, string> = {
@@ -23,6 +24,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const problem = this.toProblem(exception, String(request.id ?? ''));
     if (problem.status >= 500) this.logger.error({ err: exception, requestId: problem.requestId }, 'unhandled error');
+    if (exception instanceof SecretDecryptionError) {
+      this.logger.warn({ reason: exception.reason, requestId: problem.requestId }, 'stored secret unreadable');
+    }
     void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send(problem);
   }
 
@@ -52,6 +56,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const status = fastifyError.statusCode;
       const code = FASTIFY_CODES[fastifyError.code ?? ''] ?? STATUS_CODES[status] ?? `HTTP_${status}`;
       return build(status, code, fastifyError.message ?? HTTP_TITLES[status] ?? 'Bad request', requestId);
+    }
+    // Wherever a stored secret is decrypted: the key ring lacks its key, or the token is damaged.
+    if (exception instanceof SecretDecryptionError) {
+      return build(HttpStatus.CONFLICT, SECRET_UNREADABLE.code, SECRET_UNREADABLE.detail, requestId);
     }
     if (exception instanceof SyntaxError) {
       return build(HttpStatus.BAD_REQUEST, 'MALFORMED_JSON', 'The body is not valid JSON.', requestId);

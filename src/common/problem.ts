@@ -56,10 +56,21 @@ export const STATUS_CODES: Record<number, string> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
+/** A stored secret the key ring cannot decrypt (answered wherever a secret is read). */
+export const SECRET_UNREADABLE = {
+  code: 'SECRET_UNREADABLE',
+  detail:
+    'The secret stored for this resource cannot be decrypted with the key ring (ENCRYPTION_KEYS). ' +
+    'An operator must add the key it was encrypted with to ENCRYPTION_KEYS; otherwise replace the secret ' +
+    '(delete and recreate the resource).',
+} as const;
+
 /** Every stable error code the service answers with, for the OpenAPI document. */
 export const ERROR_CODES: Record<string, string> = {
   VALIDATION_FAILED: 'The request body, query or path failed validation; `errors` lists the fields.',
   MALFORMED_JSON: 'The body is not valid JSON.',
+  [SECRET_UNREADABLE.code]:
+    'A stored secret cannot be decrypted with the configured ENCRYPTION_KEYS (409): restore its key, or replace the secret.',
   ...Object.fromEntries(
     Object.values(STATUS_CODES).map((code) => [code, `HTTP ${code.toLowerCase().replaceAll('_', ' ')}.`]),
   ),

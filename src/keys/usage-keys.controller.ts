@@ -13,6 +13,7 @@ import {
 import { AdminOrApiKeyAuth, CurrentPrincipal, UserOrApiKeyAuth } from '#src/common/auth/auth.decorators.js';
 import type { Principal } from '#src/common/auth/principal.js';
 import { PageQueryDto } from '#src/common/pagination.dto.js';
+import { ApiSecretUnreadableResponse } from '#src/common/secret-unreadable.decorator.js';
 import {
   CreatedUsageKeyDto,
   CreateUsageKeyDto,
@@ -45,9 +46,9 @@ export class UsageKeysUseController {
   @ApiOperation({ summary: 'Consume one use of a key and get its current code' })
   @ApiOkResponse({ type: KeyCodeResponseDto })
   @ApiNotFoundResponse({ description: 'KEY_NOT_FOUND' })
-  @ApiConflictResponse({
-    description: 'KEY_DEPLETED (no uses left; the problem carries `usage_info`) or KEY_EXPIRED (past `expires_at`)',
-  })
+  @ApiSecretUnreadableResponse(
+    'KEY_DEPLETED (no uses left; the problem carries `usage_info`) or KEY_EXPIRED (past `expires_at`)',
+  )
   code(@Body() dto: KeyNameDto, @CurrentPrincipal() actor: Principal): Promise<KeyCodeResponseDto> {
     return this.keys.useKey(dto.key, actor);
   }

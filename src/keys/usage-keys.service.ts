@@ -5,7 +5,7 @@ import { AuditService } from '#src/audit/audit.service.js';
 import type { ClientPrincipal, UserPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
 import type { Page, PageQueryDto } from '#src/common/pagination.dto.js';
-import { ProblemException } from '#src/common/problem.js';
+import { ProblemException, SECRET_UNREADABLE } from '#src/common/problem.js';
 import { currentRequestContext } from '#src/common/request-context.js';
 import { randomSecret } from '#src/crypto/random.js';
 import { SecretCipher } from '#src/crypto/secret-cipher.js';
@@ -128,8 +128,15 @@ export class UsageKeysService {
       });
     }
     const { row } = result;
+    let secret: Buffer;
+    try {
+      secret = this.cipher.decrypt(row.secret);
+    } catch (error) {
+      await this.giveBackUse(row, name, actor, now);
+      throw error; // answered 409 SECRET_UNREADABLE
+    }
     const totp = generateTotp({
-      secret: this.cipher.decrypt(row.secret),
+      secret,
       algorithm: row.algorithm,
       digits: row.digits as OtpDigits,
       period: row.period,
@@ -461,6 +468,30 @@ export class UsageKeysService {
         max_uses: key.maxUses,
       });
       return { ok: false, outcome, usage: usageInfo(key), expiresAt: key.expiresAt };
+    });
+  }
+
+  /**
+   * A use whose secret the key ring cannot decrypt gave no code: its count and its event are
+   * taken back, and the failure audited (beside the use the same statement recorded).
+   */
+  private giveBackUse(row: UsedKeyRow, name: string, actor: KeyActor, now: Date): Promise<void> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`UPDATE usage_keys SET usage_count = usage_count - 1 WHERE id = $1 AND usage_count > 0`, [
+        row.id,
+      ]);
+      await manager.query(
+        `DELETE FROM usage_key_events WHERE id = (
+           SELECT max(id) FROM usage_key_events
+            WHERE key_id = $1 AND outcome = 'used' AND usage_count = $2 AND created_at = $3)`,
+        [row.id, row.usage_count, now],
+      );
+      await this.record(manager, actor, 'usage_key.use', row.id, 'failure', {
+        name,
+        code: SECRET_UNREADABLE.code,
+        usage_count: row.usage_count - 1,
+        max_uses: row.max_uses,
+      });
     });
   }
 

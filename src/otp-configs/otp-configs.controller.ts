@@ -13,6 +13,7 @@ import type { FastifyReply } from 'fastify';
 import { CurrentUser, UserAuth } from '#src/common/auth/auth.decorators.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { RateLimit } from '#src/common/rate-limit/rate-limit.policies.js';
+import { ApiSecretUnreadableResponse } from '#src/common/secret-unreadable.decorator.js';
 import { UuidParam } from '#src/common/validators.js';
 import {
   CreatedOtpConfigDto,
@@ -111,6 +112,7 @@ export class OtpConfigsController {
   })
   @ApiProduces('application/json', 'image/svg+xml')
   @ApiOkResponse({ type: OtpQrDto })
+  @ApiSecretUnreadableResponse()
   async qr(
     @CurrentUser() me: UserPrincipal,
     @Param('id', UuidParam) id: string,
@@ -131,6 +133,7 @@ export class OtpConfigsController {
   @RateLimit('otpValidate')
   @ApiOperation({ summary: 'HOTP: resynchronise the counter with two consecutive codes from the token' })
   @ApiOkResponse({ type: ResyncResultDto })
+  @ApiSecretUnreadableResponse()
   resync(
     @CurrentUser() me: UserPrincipal,
     @Param('id', UuidParam) id: string,
