@@ -32,7 +32,10 @@ export function databaseTls(settings: DatabaseTlsSettings, readFile = readCaFile
   if (settings.ca === undefined) return { rejectUnauthorized: settings.rejectUnauthorized };
   const pem = settings.ca.includes('-----BEGIN') ? settings.ca.replaceAll('\\n', '\n') : readFile(settings.ca);
   if (!PEM_CERTIFICATE.test(pem)) {
-    throw new ConfigError('DATABASE_SSL_CA', 'must be a PEM certificate (-----BEGIN CERTIFICATE-----) or the path of one');
+    throw new ConfigError(
+      'DATABASE_SSL_CA',
+      'must be a PEM certificate (-----BEGIN CERTIFICATE-----) or the path of one',
+    );
   }
   return { rejectUnauthorized: settings.rejectUnauthorized, ca: pem };
 }
@@ -41,6 +44,9 @@ function readCaFile(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError('DATABASE_SSL_CA', `cannot read "${path}": ${(error as NodeJS.ErrnoException).code ?? error}`);
+    throw new ConfigError(
+      'DATABASE_SSL_CA',
+      `cannot read "${path}": ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
   }
 }

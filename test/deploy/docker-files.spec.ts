@@ -69,6 +69,12 @@ describe('docker/Dockerfile', () => {
     }
   });
 
+  it('runs a Node line that package.json "engines" admits', () => {
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    const major = /^node:(\d+)-/.exec(dockerfile.stages[0].from)?.[1];
+    expect(engines.split('||').map((range) => range.trim())).toContainEqual(expect.stringMatching(`^\\^${major}\\.`));
+  });
+
   it('builds with all dependencies in the first stage', () => {
     const runs = ops(dockerfile.stages[0], 'RUN').join('\n');
     expect(runs).toMatch(/\bnpm ci\b/);

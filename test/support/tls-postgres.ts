@@ -45,12 +45,16 @@ export async function startTlsPostgres(): Promise<TlsPostgres> {
   const data = join(dir, 'data');
   const certFile = join(dir, 'server.crt');
   const keyFile = join(dir, 'server.key');
-  execFileSync('openssl', [
-    'req',
-    ...['-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1'],
-    ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
-    ...['-keyout', keyFile, '-out', certFile],
-  ], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      ...['-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1'],
+      ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+      ...['-keyout', keyFile, '-out', certFile],
+    ],
+    { stdio: 'pipe' },
+  );
   chmodSync(keyFile, 0o600); // the server refuses a key others can read
   if (asRoot) for (const path of [dir, certFile, keyFile]) chownPostgres(path);
   run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync']);
