@@ -15,7 +15,8 @@ import { bootApp, TestApp, testEnv, testSecret } from './support/test-app.js';
 
 const SAMPLE = 'test/fixtures/keys.sample.json';
 
-describe('operator command line', () => {
+// Each test runs several commands, each with its own deadline.
+describe('operator command line', { timeout: 300_000 }, () => {
   // The CLI and the app share the test database and the key ring, as an operator's shell and the service do.
   const env = Object.fromEntries(
     Object.entries(testEnv({ LOG_LEVEL: 'warn' })).filter((entry): entry is [string, string] => entry[1] !== undefined),

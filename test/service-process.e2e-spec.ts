@@ -74,24 +74,28 @@ describe('the service process (npm start)', () => {
       expect(((await keys.json()) as { code: string }).code).toBe('PASSWORD_CHANGE_REQUIRED');
     });
 
-    it('keeps its data across a restart, without migrating again or showing the password again', async () => {
-      expect(await first.stop('SIGTERM')).toBe(0);
-      const second = await startService(env);
-      expect((await fetch(`${second.url}/health`)).status).toBe(200);
-      expect(second.output()).not.toContain('applied migrations');
-      expect(second.output()).not.toContain('First administrator');
-      expect(await second.stop('SIGTERM')).toBe(0);
+    it(
+      'keeps its data across a restart, without migrating again or showing the password again',
+      { timeout: 300_000 },
+      async () => {
+        expect(await first.stop('SIGTERM')).toBe(0);
+        const second = await startService(env);
+        expect((await fetch(`${second.url}/health`)).status).toBe(200);
+        expect(second.output()).not.toContain('applied migrations');
+        expect(second.output()).not.toContain('First administrator');
+        expect(await second.stop('SIGTERM')).toBe(0);
 
-      // Both starts are recorded in the same on-disk database.
-      const db = await PGlite.create(join(dataDir, 'pglite'));
-      try {
-        const { rows } = await db.query<{ count: number }>(
-          `SELECT count(*)::int AS count FROM audit_logs WHERE action = 'service.start'`,
-        );
-        expect(rows[0].count).toBe(2);
-      } finally {
-        await db.close();
-      }
-    });
+        // Both starts are recorded in the same on-disk database.
+        const db = await PGlite.create(join(dataDir, 'pglite'));
+        try {
+          const { rows } = await db.query<{ count: number }>(
+            `SELECT count(*)::int AS count FROM audit_logs WHERE action = 'service.start'`,
+          );
+          expect(rows[0].count).toBe(2);
+        } finally {
+          await db.close();
+        }
+      },
+    );
   });
 });

@@ -10,7 +10,7 @@ export const CLI = resolve('dist/src/cli/main.js');
  * Deadlines for a process, not expectations of its speed: a first embedded start (initdb in
  * WASM, then the migrations) took 24 s on a busy 2-core machine. Readiness is probed.
  */
-export const START_DEADLINE_MS = 120_000;
+export const START_DEADLINE_MS = 90_000;
 export const EXIT_DEADLINE_MS = 90_000;
 
 /** The built service (`npm test` builds first) started exactly as `npm start` does. */
