@@ -25,6 +25,7 @@ import { UsageKeysModule } from './keys/usage-keys.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { OtpConfigsModule } from './otp-configs/otp-configs.module.js';
 import { UsersModule } from './users/users.module.js';
+import { StoredSecretsCheckModule } from './crypto/stored-secrets-check.js';
 
 export interface AppOptions {
   /** Replaces the system clock (tests move time without sleeping). */
@@ -71,6 +72,8 @@ export class AppModule {
         OtpConfigsModule,
         UsageKeysModule,
         DevicesModule,
+        // Refuses to start when the key ring cannot read the stored secrets.
+        StoredSecretsCheckModule,
         ...(options.imports ?? []),
       ],
       providers: [

@@ -6,7 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module.js';
-import { createRootLogger, RequestLogController } from './common/logging.js';
+import { createRootLogger, NestLogger, RequestLogController } from './common/logging.js';
 import { runWithRequestContext } from './common/request-context.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.types.js';
@@ -49,7 +49,7 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger, options), adapter, {
     bufferLogs: true,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new NestLogger(app.get(Logger)));
   app.flushLogs();
 
   const fastify = app.getHttpAdapter().getInstance();

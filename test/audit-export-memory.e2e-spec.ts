@@ -54,7 +54,7 @@ describe('audit export memory (real service process)', () => {
     });
     expect(res.status).toBe(200);
     auth = `Bearer ${((await res.json()) as { access_token: string }).access_token}`;
-  }, 120_000);
+  }, 300_000); // a scratch database, a service start and 100,000 rows, each with its own deadline
   afterAll(async () => {
     await service?.stop();
     await db?.drop();

@@ -1,25 +1,22 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditChainService } from '../src/audit/audit-chain.service.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { SecretCipher } from '../src/crypto/secret-cipher.js';
+import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { decodeBase32 } from '../src/otp/base32.js';
 import { createUser, TestUser, uniqueName } from './support/identity.js';
+import { scratchDatabase } from './support/scratch-database.js';
+import { ProcessRun, runCli } from './support/service-process.js';
 import { bootApp, TestApp, testEnv, testSecret } from './support/test-app.js';
 
-const CLI = 'dist/src/cli/main.js';
 const SAMPLE = 'test/fixtures/keys.sample.json';
 
-interface CliRun {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-describe('operator command line', () => {
+// Each test runs several commands, each with its own deadline.
+describe('operator command line', { timeout: 300_000 }, () => {
   // The CLI and the app share the test database and the key ring, as an operator's shell and the service do.
   const env = Object.fromEntries(
     Object.entries(testEnv({ LOG_LEVEL: 'warn' })).filter((entry): entry is [string, string] => entry[1] !== undefined),
@@ -30,24 +27,7 @@ describe('operator command line', () => {
   let acmeKey: string;
 
   /** Runs the built CLI as an operator would (npm test builds first). */
-  function cli(...args: string[]): Promise<CliRun> {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" (npm test does)`);
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`cli ${args.join(' ')} did not finish:\n${stdout}\n${stderr}`));
-      }, 30_000);
-      child.once('exit', (status) => {
-        clearTimeout(timer);
-        resolve({ status, stdout, stderr });
-      });
-    });
-  }
+  const cli = (...args: string[]): Promise<ProcessRun> => runCli(args, env);
 
   async function cliJson<T = Record<string, unknown>>(...args: string[]): Promise<T> {
     const run = await cli(...args, '--json');
@@ -267,36 +247,44 @@ describe('operator command line', () => {
   });
 
   it('re-encrypts stored secrets under the active key, keeping them readable', async () => {
-    const name = uniqueName('rot');
-    const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-    expect((await cli('keys:add', name, '--max-uses', '-1', '--secret', secret)).status).toBe(0);
-    const [before] = await t.dataSource.query('SELECT secret FROM usage_keys WHERE name = $1', [name]);
-    expect(before.secret).toMatch(/^v1\.k1\./);
+    // Rotation rewrites whole tables: on a database of its own, so the run's database keeps the run's key ring.
+    const db = await scratchDatabase();
+    const onScratch = { DATABASE_URL: db.url };
+    const ds = await new DataSource(dataSourceOptions({ url: db.url, ssl: false, poolSize: 1 })).initialize();
+    try {
+      const name = uniqueName('rot');
+      const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+      expect((await spawnWith(onScratch)('keys:add', name, '--max-uses', '-1', '--secret', secret)).status).toBe(0);
+      const [before] = await ds.query('SELECT secret FROM usage_keys WHERE name = $1', [name]);
+      expect(before.secret).toMatch(/^v1\.k1\./);
 
-    // A key ring with a new active key k2; k1 stays in the ring so old tokens can be read.
-    const ring = { ENCRYPTION_KEYS: `${env.ENCRYPTION_KEYS},k2:${testSecret()}`, ENCRYPTION_ACTIVE_KEY_ID: 'k2' };
-    const rotated = await spawnWith(ring)('secrets:rotate', '--json');
-    const reports = JSON.parse(rotated.stdout) as Array<{ table: string; rotated: number; failed: number }>;
-    expect(reports.map((r) => r.table)).toEqual(expect.arrayContaining(['users', 'usage_keys']));
-    expect(reports.find((r) => r.table === 'usage_keys')!.rotated).toBeGreaterThanOrEqual(1);
-    // Other suites share this database under other rings: what no key here opens is reported and left alone.
-    expect(rotated.status).toBe(reports.some((r) => r.failed > 0) ? 1 : 0);
+      // A key ring with a new active key k2; k1 stays in the ring so old tokens can be read.
+      const ring = { ENCRYPTION_KEYS: `${env.ENCRYPTION_KEYS},k2:${testSecret()}`, ENCRYPTION_ACTIVE_KEY_ID: 'k2' };
+      const rotated = await spawnWith({ ...onScratch, ...ring })('secrets:rotate', '--json');
+      expect(rotated.status, rotated.stderr).toBe(0);
+      const reports = JSON.parse(rotated.stdout) as Array<{ table: string; rotated: number; failed: number }>;
+      expect(reports.map((r) => r.table)).toEqual(expect.arrayContaining(['users', 'usage_keys', 'otp_configs']));
+      expect(reports.find((r) => r.table === 'usage_keys')).toMatchObject({ rotated: 1, failed: 0 });
 
-    const [after] = await t.dataSource.query('SELECT secret FROM usage_keys WHERE name = $1', [name]);
-    expect(after.secret).toMatch(/^v1\.k2\./);
-    const { config } = loadConfig({ ...env, ...ring });
-    const cipher = new SecretCipher(config.encryption.keys, config.encryption.activeKeyId);
-    expect(cipher.decrypt(after.secret)).toEqual(decodeBase32(secret));
-    const audited = await t.dataSource.query(
-      `SELECT actor_type, details FROM audit_logs WHERE action = 'secrets.rotate' AND resource = 'usage_keys'`,
-    );
-    expect(audited.length).toBeGreaterThanOrEqual(1);
-    expect(audited[0]).toMatchObject({ actor_type: 'system', details: { key_id: 'k2' } });
+      const [after] = await ds.query('SELECT secret FROM usage_keys WHERE name = $1', [name]);
+      expect(after.secret).toMatch(/^v1\.k2\./);
+      const { config } = loadConfig({ ...env, ...ring });
+      const cipher = new SecretCipher(config.encryption.keys, config.encryption.activeKeyId);
+      expect(cipher.decrypt(after.secret)).toEqual(decodeBase32(secret));
+      const audited = await ds.query(
+        `SELECT actor_type, details FROM audit_logs WHERE action = 'secrets.rotate' AND resource = 'usage_keys'`,
+      );
+      expect(audited).toHaveLength(1);
+      expect(audited[0]).toMatchObject({ actor_type: 'system', details: { key_id: 'k2' } });
+    } finally {
+      await ds.destroy();
+      await db.drop();
+    }
   });
 
   /** The CLI with extra environment (e.g. a rotated key ring). */
   function spawnWith(extra: Record<string, string>) {
-    return (...args: string[]): Promise<CliRun> => {
+    return (...args: string[]): Promise<ProcessRun> => {
       const saved = { ...env };
       Object.assign(env, extra);
       const run = cli(...args);

@@ -1,9 +1,9 @@
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
-import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { runMigrations, schemaDrift } from '../src/database/migration-runner.js';
 import { MIGRATIONS } from '../src/database/migrations.js';
+import { scratchDatabase } from './support/scratch-database.js';
 import { bootApp, TestApp } from './support/test-app.js';
 
 describe('database schema', () => {
@@ -28,9 +28,9 @@ describe('database schema', () => {
     expect(await schemaDrift(t.dataSource)).toEqual([]);
   });
 
-  it('migrates a fresh database from zero, twice without harm, and reverts', async () => {
-    const embedded = await EmbeddedPostgres.start(undefined, 4);
-    const ds = await new DataSource(dataSourceOptions({ url: embedded.url, ssl: false, poolSize: 2 })).initialize();
+  it(`migrates a fresh database (${inject('databaseKind')}) from zero, twice without harm, and reverts`, async () => {
+    const empty = await scratchDatabase({ migrated: false });
+    const ds = await new DataSource(dataSourceOptions({ url: empty.url, ssl: false, poolSize: 2 })).initialize();
     try {
       expect(await runMigrations(ds)).toHaveLength(MIGRATIONS.length);
       expect(await runMigrations(ds)).toEqual([]);
@@ -42,7 +42,7 @@ describe('database schema', () => {
       expect(count).toBe(0);
     } finally {
       await ds.destroy();
-      await embedded.stop();
+      await empty.drop();
     }
   });
 });

@@ -1,13 +1,15 @@
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../src/server.js';
-import { ProbeModule } from './support/probe.module.js';
+import { ProbeModule, slowRequests } from './support/probe.module.js';
 import { testConfig } from './support/test-app.js';
 
 describe('graceful shutdown', () => {
   it('lets an in-flight request finish, then stops accepting connections', async () => {
     const server = await startServer({ ...testConfig(), port: 0, host: '127.0.0.1' }, { imports: [ProbeModule] });
+    const started = once(slowRequests, 'started');
     const inFlight = fetch(`${server.url}/api/v1/probe/slow?ms=400`);
-    await new Promise((resolve) => setTimeout(resolve, 100)); // let the request reach the handler
+    await started; // the request is in the handler
     const closed = server.close();
     const response = await inFlight;
     expect(response.status).toBe(200);

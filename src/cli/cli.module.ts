@@ -5,6 +5,7 @@ import { Clock, SystemClock } from '#src/common/clock.js';
 import { ConfigModule } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
 import { CryptoModule } from '#src/crypto/crypto.module.js';
+import { StoredSecretsCheckModule } from '#src/crypto/stored-secrets-check.js';
 import { DatabaseModule } from '#src/database/database.module.js';
 import { DevicesModule } from '#src/devices/devices.module.js';
 import { UsageKeysModule } from '#src/keys/usage-keys.module.js';
@@ -38,6 +39,7 @@ export class CliModule {
         DatabaseModule.forRoot({ ...config.database, url: config.database.url }),
         AuditModule,
         CryptoModule,
+        StoredSecretsCheckModule,
         UsersModule,
         ApiKeysModule,
         UsageKeysModule,

@@ -8,8 +8,12 @@ import { join } from 'node:path';
 import type { INestApplicationContext, LoggerService } from '@nestjs/common';
 import { CommandFactory } from 'nest-commander';
 import { ConfigError } from '#src/config/config.types.js';
+import { loadEnvFile } from '#src/config/env-file.js';
 import { loadConfig } from '#src/config/load-config.js';
+import { EmbeddedDatabaseLockedError } from '#src/database/data-dir-lock.js';
 import { EmbeddedPostgres } from '#src/database/embedded-postgres.js';
+import { formatGeneratedAdmin } from '#src/start-notice.js';
+import { AdminBootstrap } from '#src/users/admin-bootstrap.js';
 import { SERVICE_VERSION } from '#src/version.js';
 import { CliModule } from './cli.module.js';
 import { CliError, describeError } from './output.js';
@@ -35,6 +39,7 @@ async function main(): Promise<number> {
   // The usage line names the documented entry rather than this file.
   process.argv[1] = 'npm run cli --';
 
+  loadEnvFile();
   let loaded;
   try {
     loaded = loadConfig(process.env, SERVICE_VERSION);
@@ -49,9 +54,8 @@ async function main(): Promise<number> {
   const embedded = config.database.url
     ? undefined
     : await EmbeddedPostgres.start(join(config.dataDir, 'pglite'), 8).catch((error: unknown) => {
-        throw new CliError(
-          `cannot open the embedded database under ${config.dataDir} (is the service running on it?): ${describeError(error)}`,
-        );
+        if (error instanceof EmbeddedDatabaseLockedError) throw new CliError(error.message);
+        throw new CliError(`cannot open the embedded database under ${config.dataDir}: ${describeError(error)}`);
       });
   let app: INestApplicationContext | undefined;
   try {
@@ -71,6 +75,9 @@ async function main(): Promise<number> {
         },
       },
     );
+    // On an empty database the service's first-start bootstrap ran here: its password is shown once.
+    const admin = app.get(AdminBootstrap).takeGenerated();
+    if (admin) process.stderr.write(`${formatGeneratedAdmin(admin).join('\n')}\n`);
     await CommandFactory.runApplication(app);
     return Number(process.exitCode ?? 0);
   } catch (error) {

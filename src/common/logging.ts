@@ -1,3 +1,4 @@
+import type { LoggerService } from '@nestjs/common';
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
 import { pino, type DestinationStream, type Logger } from 'pino';
@@ -18,6 +19,34 @@ export function createRootLogger(level: string, destination?: DestinationStream)
 /** Nest's own logging goes through the request's logger when there is one, the root otherwise. */
 export function nestLoggerParams(logger: Logger): Params {
   return { useExisting: true, pinoHttp: { logger } };
+}
+
+/** Nest contexts whose start-up lines (one per module, controller and route) are detail, not news. */
+const START_UP_DETAIL_CONTEXTS = new Set(['RoutesResolver', 'RouterExplorer', 'InstanceLoader']);
+
+/** Nest's logger with the start-up detail at debug level: at info a start says what matters. */
+export class NestLogger implements LoggerService {
+  constructor(private readonly inner: LoggerService) {}
+
+  log(message: unknown, ...params: unknown[]): void {
+    if (START_UP_DETAIL_CONTEXTS.has(params.at(-1) as string)) this.inner.debug?.(message, ...params);
+    else this.inner.log(message, ...params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.inner.error(message, ...params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.inner.warn(message, ...params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.inner.debug?.(message, ...params);
+  }
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.inner.verbose?.(message, ...params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.inner.fatal?.(message, ...params);
+  }
 }
 
 /**

@@ -5,7 +5,8 @@ import { loggableError } from './loggable-error.js';
 import { DatabaseOutage } from '#src/database/database-outage.service.js';
 import { DATABASE_RETRY_AFTER_SECONDS } from '#src/database/database-unavailable.js';
 import { RefusalAudit } from './auth/refusal-audit.js';
-import { ProblemDetails, ProblemException, problemType, STATUS_CODES } from './problem.js';
+import { SecretDecryptionError } from '#src/crypto/secret-cipher.js';
+import { ProblemDetails, ProblemException, problemType, SECRET_UNREADABLE, STATUS_CODES } from './problem.js';
 
 /** Fastify's own errors (body parsing and limits) that reach us before any handler. */
 const FASTIFY_CODES: Record<string, string> = {
@@ -43,6 +44,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     else if (problem.status >= 500) {
       // Sanitised here as well as by the logger's serializer: whatever logger Nest ends up using.
       this.logger.error({ err: loggableError(exception), requestId: problem.requestId }, 'unhandled error');
+    }
+    if (exception instanceof SecretDecryptionError) {
+      this.logger.warn({ reason: exception.reason, requestId: problem.requestId }, 'stored secret unreadable');
     }
     // A problem that says when to come back (423 locks, 429 limits) says it in the header too.
     if (typeof problem.retry_after === 'number') void reply.header('retry-after', String(problem.retry_after));
@@ -82,6 +86,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       const status = fastifyError.statusCode;
       const code = FASTIFY_CODES[fastifyError.code ?? ''] ?? STATUS_CODES[status] ?? `HTTP_${status}`;
       return build(status, code, fastifyError.message ?? HTTP_TITLES[status] ?? 'Bad request', requestId);
+    }
+    // Wherever a stored secret is decrypted: the key ring lacks its key, or the token is damaged.
+    if (exception instanceof SecretDecryptionError) {
+      return build(HttpStatus.CONFLICT, SECRET_UNREADABLE.code, SECRET_UNREADABLE.detail, requestId);
     }
     if (exception instanceof SyntaxError) {
       return build(HttpStatus.BAD_REQUEST, 'MALFORMED_JSON', 'The body is not valid JSON.', requestId);

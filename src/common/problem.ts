@@ -54,6 +54,15 @@ export const STATUS_CODES: Record<number, string> = {
   500: 'INTERNAL_ERROR',
 };
 
+/** A stored secret the key ring cannot decrypt (answered wherever a secret is read). */
+export const SECRET_UNREADABLE = {
+  code: 'SECRET_UNREADABLE',
+  detail:
+    'The secret stored for this resource cannot be decrypted with the key ring (ENCRYPTION_KEYS). ' +
+    'An operator must add the key it was encrypted with to ENCRYPTION_KEYS; otherwise replace the secret ' +
+    '(delete and recreate the resource).',
+} as const;
+
 /**
  * Every stable error code the service answers with, rendered into the OpenAPI document.
  * test/openapi-contract.e2e-spec.ts reads the source: a code thrown but missing here, or
@@ -125,4 +134,6 @@ export const ERROR_CODES: Record<string, string> = {
   DEVICE_INACTIVE: 'Reactivate the device first.',
   DEVICE_LOCKED: 'Too many failed verifications: the device is locked for a while (423, with Retry-After).',
   DEVICE_REKEY_REQUIRED: "The master secret the device's key was derived from is gone: re-key the device.",
+  SECRET_UNREADABLE:
+    'A stored secret cannot be decrypted with the configured ENCRYPTION_KEYS (409): restore its key, or replace the secret.',
 };

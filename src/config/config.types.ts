@@ -1,3 +1,5 @@
+import type { DatabaseTls } from './database-tls.js';
+
 export type NodeEnv = 'development' | 'production' | 'test';
 
 /** The validated, typed configuration the whole service reads; built once at start-up. */
@@ -10,7 +12,8 @@ export interface AppConfig {
   readonly database: {
     /** Unset: the embedded PGlite database under `dataDir` is used. */
     readonly url?: string;
-    readonly ssl: boolean;
+    /** TLS options for the driver, or false (DATABASE_SSL unset). */
+    readonly ssl: DatabaseTls;
     readonly poolSize: number;
     readonly runMigrations: boolean;
   };

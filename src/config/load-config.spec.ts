@@ -27,7 +27,7 @@ describe('loadConfig', () => {
   it('reads a complete production environment with defaults', () => {
     const { config, warnings } = loadConfig(production);
     expect(config.port).toBe(3000);
-    expect(config.host).toBe('0.0.0.0');
+    expect(config.host).toBe('127.0.0.1');
     expect(config.jwt.accessTtlSeconds).toBe(900);
     expect(config.encryption.activeKeyId).toBe('k1');
     expect(config.encryption.keys.get('k1')).toHaveLength(32);

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { deriveKeyFromSecret, parseKeyRing } from '#src/crypto/secret-cipher.js';
 import { AppConfig, ConfigError, ConfigProblem, NodeEnv } from './config.types.js';
+import { databaseTls } from './database-tls.js';
 import { secretWeakness } from './secret-strength.js';
 
 type Env = Record<string, string | undefined>;
@@ -63,12 +64,17 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
   const config: AppConfig = {
     nodeEnv,
     version,
-    host: str(env, 'HOST') ?? '0.0.0.0',
+    // Loopback unless told otherwise; the Docker image and render.yaml set HOST=0.0.0.0.
+    host: str(env, 'HOST') ?? '127.0.0.1',
     port: int(env, 'PORT', 3000, 0, 65535),
     dataDir,
     database: {
       url: databaseUrl,
-      ssl: bool(env, 'DATABASE_SSL', false),
+      ssl: databaseTls({
+        enabled: bool(env, 'DATABASE_SSL', false),
+        rejectUnauthorized: bool(env, 'DATABASE_SSL_REJECT_UNAUTHORIZED', true),
+        ca: str(env, 'DATABASE_SSL_CA'),
+      }),
       poolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
       runMigrations: bool(env, 'RUN_MIGRATIONS', true),
     },

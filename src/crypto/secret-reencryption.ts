@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { AuditService } from '#src/audit/audit.service.js';
+import type { ColumnSample } from './key-ring-check.js';
 import type { SecretCipher } from './secret-cipher.js';
 
 const BATCH = 500;
@@ -76,4 +77,23 @@ export async function reencryptColumn(
       );
     });
   }
+}
+
+/** Tokens sampled per column at start: one that decrypts is enough, so a few damaged rows do not stop the service. */
+const SAMPLE_SIZE = 10;
+
+/**
+ * A few stored tokens of one column, for the start-up key ring check (StoredSecretsCheck); null
+ * when the table does not exist yet. The owning module calls this for its own table.
+ */
+export async function sampleColumn(
+  dataSource: DataSource,
+  { table, column }: EncryptedColumn,
+): Promise<ColumnSample | null> {
+  const [{ present }] = await dataSource.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [table]);
+  if (!present) return null;
+  const rows: Array<{ token: string }> = await dataSource.query(
+    `SELECT "${column}" AS token FROM "${table}" WHERE "${column}" IS NOT NULL LIMIT ${SAMPLE_SIZE}`,
+  );
+  return { table, column, tokens: rows.map((row) => row.token) };
 }

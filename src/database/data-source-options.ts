@@ -1,11 +1,13 @@
 import { DataSourceOptions } from 'typeorm';
 import { DatabaseLogger } from './database-logger.js';
+import type { DatabaseTls } from '#src/config/database-tls.js';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations.js';
 
 export interface DatabaseSettings {
   url: string;
-  ssl: boolean;
+  /** Passed to the driver as is: the certificate is verified unless rejectUnauthorized is false. */
+  ssl: DatabaseTls;
   poolSize: number;
 }
 
@@ -14,7 +16,7 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
   return {
     type: 'postgres',
     url: settings.url,
-    ssl: settings.ssl ? { rejectUnauthorized: false } : false,
+    ssl: settings.ssl,
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',

@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
+import { loadEnvFile } from '#src/config/env-file.js';
 import { loadConfig } from '#src/config/load-config.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 
 async function main(): Promise<void> {
   const [command = 'run', name] = process.argv.slice(2);
+  loadEnvFile();
   const { config } = loadConfig(process.env);
   const embedded = config.database.url ? undefined : await EmbeddedPostgres.start(join(config.dataDir, 'pglite'), 4);
   const url = config.database.url ?? embedded!.url;

@@ -12,6 +12,7 @@ import {
 } from '@nestjs/swagger';
 import { AdminOrApiKeyAuth, CurrentPrincipal, UserOrApiKeyAuth } from '#src/common/auth/auth.decorators.js';
 import type { Principal } from '#src/common/auth/principal.js';
+import { ApiSecretUnreadableResponse } from '#src/common/secret-unreadable.decorator.js';
 import {
   CreatedUsageKeyDto,
   CreateUsageKeyDto,
@@ -62,9 +63,9 @@ export class UsageKeysUseController {
   })
   @ApiOkResponse({ type: KeyCodeResponseDto })
   @NOT_FOUND
-  @ApiConflictResponse({
-    description: 'KEY_DEPLETED (no uses left; the problem carries `usage_info`) or KEY_EXPIRED (past `expires_at`)',
-  })
+  @ApiSecretUnreadableResponse(
+    'KEY_DEPLETED (no uses left; the problem carries `usage_info`) or KEY_EXPIRED (past `expires_at`)',
+  )
   code(@Body() dto: KeyNameDto, @CurrentPrincipal() actor: Principal): Promise<KeyCodeResponseDto> {
     return this.keys.useKey(dto.key, actor);
   }

@@ -4,7 +4,7 @@ import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm
 import { AuditService } from '#src/audit/audit.service.js';
 import { Clock } from '#src/common/clock.js';
 import type { Page } from '#src/common/pagination.dto.js';
-import { ProblemException } from '#src/common/problem.js';
+import { ProblemException, SECRET_UNREADABLE } from '#src/common/problem.js';
 import { currentRequestContext } from '#src/common/request-context.js';
 import { SqlParams } from '#src/common/sql.js';
 import { randomSecret } from '#src/crypto/random.js';
@@ -41,7 +41,8 @@ import {
 } from './usage-key-reach.js';
 import { ImportEntry, keyState, parseImportEntry } from './usage-key-rules.js';
 import { UsageKey } from './usage-key.entity.js';
-import { reencryptColumn, type RotationReport } from '#src/crypto/secret-reencryption.js';
+import type { ColumnSample } from '#src/crypto/key-ring-check.js';
+import { reencryptColumn, sampleColumn, type RotationReport } from '#src/crypto/secret-reencryption.js';
 import { toKeyInfoResponse, toUsageKeyEventResponse, toUsageKeyResponse, usageInfo } from './usage-keys.mapper.js';
 
 export type { KeyActor } from './usage-key-reach.js';
@@ -192,8 +193,15 @@ export class UsageKeysService {
       });
     }
     const { row } = result;
+    let secret: Buffer;
+    try {
+      secret = this.cipher.decrypt(row.secret);
+    } catch (error) {
+      await this.giveBackUse(row, name, actor, now);
+      throw error; // answered 409 SECRET_UNREADABLE
+    }
     const totp = generateTotp({
-      secret: this.cipher.decrypt(row.secret),
+      secret,
       algorithm: row.algorithm,
       digits: row.digits as OtpDigits,
       period: row.period,
@@ -680,6 +688,30 @@ export class UsageKeysService {
     });
   }
 
+  /**
+   * A use whose secret the key ring cannot decrypt gave no code: its count and its event are
+   * taken back, and the failure audited (beside the use the same statement recorded).
+   */
+  private giveBackUse(row: UsedKeyRow, name: string, actor: KeyActor, now: Date): Promise<void> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`UPDATE usage_keys SET usage_count = usage_count - 1 WHERE id = $1 AND usage_count > 0`, [
+        row.id,
+      ]);
+      await manager.query(
+        `DELETE FROM usage_key_events WHERE id = (
+           SELECT max(id) FROM usage_key_events
+            WHERE key_id = $1 AND outcome = 'used' AND usage_count = $2 AND created_at = $3)`,
+        [row.id, row.usage_count, now],
+      );
+      await this.record(manager, actor, 'usage_key.use', row.id, 'failure', {
+        name,
+        code: SECRET_UNREADABLE.code,
+        usage_count: row.usage_count - 1,
+        max_uses: row.max_uses,
+      });
+    });
+  }
+
   private record(
     manager: EntityManager,
     actor: KeyActor,
@@ -692,6 +724,12 @@ export class UsageKeysService {
       { ...actorOf(actor), action, resource: 'usage_key', resourceId: id, status, details },
       manager,
     );
+  }
+
+  /** A few stored key secrets, for the start-up key ring check. */
+  async secretSamples(): Promise<ColumnSample[]> {
+    const sample = await sampleColumn(this.dataSource, { table: 'usage_keys', column: 'secret' });
+    return sample ? [sample] : [];
   }
 
   /** Re-encrypts the keys' secrets under the cipher's active key (secrets:rotate); one report per column. */

@@ -13,6 +13,7 @@ import type { FastifyReply } from 'fastify';
 import { CurrentUser, StepUp, UserAuth } from '#src/common/auth/auth.decorators.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { RateLimit } from '#src/common/rate-limit/rate-limit.policies.js';
+import { ApiSecretUnreadableResponse } from '#src/common/secret-unreadable.decorator.js';
 import { UuidParam } from '#src/common/validators.js';
 import { ApiLockedResponse } from '#src/common/locked-response.decorator.js';
 import {
@@ -117,6 +118,7 @@ export class OtpConfigsController {
   })
   @ApiProduces('application/json', 'image/svg+xml')
   @ApiOkResponse({ type: OtpQrDto })
+  @ApiSecretUnreadableResponse()
   async qr(
     @CurrentUser() me: UserPrincipal,
     @Param('id', UuidParam) id: string,
@@ -137,6 +139,7 @@ export class OtpConfigsController {
   @ApiOperation({ summary: 'HOTP: resynchronise the counter with two consecutive codes from the token' })
   @ApiOkResponse({ type: ResyncResultDto })
   @ApiLockedResponse('VALIDATION_LOCKED', 'too many failed validations')
+  @ApiSecretUnreadableResponse()
   resync(
     @CurrentUser() me: UserPrincipal,
     @Param('id', UuidParam) id: string,

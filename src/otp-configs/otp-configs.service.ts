@@ -26,7 +26,8 @@ import {
 } from './dto/otp-config.dto.js';
 import { OtpConfig, type OtpConfigWithSecret } from './otp-config.entity.js';
 import { toOtpConfigResponse } from './otp-configs.mapper.js';
-import { reencryptColumn, type RotationReport } from '#src/crypto/secret-reencryption.js';
+import type { ColumnSample } from '#src/crypto/key-ring-check.js';
+import { reencryptColumn, sampleColumn, type RotationReport } from '#src/crypto/secret-reencryption.js';
 
 const DEFAULT_PERIOD = 30;
 
@@ -289,6 +290,12 @@ export class OtpConfigsService {
       { actorType: 'user', actorId: me.userId, action, resource: 'otp_config', resourceId, status: 'success', details },
       manager,
     );
+  }
+
+  /** A few stored configuration secrets, for the start-up key ring check. */
+  async secretSamples(): Promise<ColumnSample[]> {
+    const sample = await sampleColumn(this.dataSource, { table: 'otp_configs', column: 'secret' });
+    return sample ? [sample] : [];
   }
 
   /** Re-encrypts the configurations' secrets under the cipher's active key (secrets:rotate); one report per column. */

@@ -3,6 +3,7 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nest
 import { CurrentUser, UserAuth } from '#src/common/auth/auth.decorators.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { RateLimit } from '#src/common/rate-limit/rate-limit.policies.js';
+import { ApiSecretUnreadableResponse } from '#src/common/secret-unreadable.decorator.js';
 import { UuidParam } from '#src/common/validators.js';
 import { ApiLockedResponse } from '#src/common/locked-response.decorator.js';
 import {
@@ -37,6 +38,7 @@ export class OtpController {
   @ApiOperation({ summary: 'The current code of a configuration (HOTP: optionally consuming the counter)' })
   @ApiOkResponse({ type: GeneratedOtpDto })
   @ApiNotFoundResponse({ description: 'CONFIG_NOT_FOUND' })
+  @ApiSecretUnreadableResponse('CONFIG_INACTIVE (deactivated)')
   generate(@CurrentUser() me: UserPrincipal, @Body() dto: GenerateOtpDto): Promise<GeneratedOtpDto> {
     return this.codes.generate(me, dto);
   }
@@ -52,6 +54,7 @@ export class OtpController {
   @ApiOkResponse({ type: ValidationResultDto })
   @ApiNotFoundResponse({ description: 'CONFIG_NOT_FOUND' })
   @ApiLockedResponse('VALIDATION_LOCKED', 'too many failed validations')
+  @ApiSecretUnreadableResponse('CONFIG_INACTIVE (deactivated)')
   validate(@CurrentUser() me: UserPrincipal, @Body() dto: ValidateOtpDto): Promise<ValidationResultDto> {
     return this.codes.validate(me, dto);
   }
@@ -61,6 +64,7 @@ export class OtpController {
   @RateLimit('otpGenerate')
   @ApiOperation({ summary: 'Codes for up to 100 configurations, one result per id' })
   @ApiOkResponse({ type: BulkGenerateResultDto })
+  @ApiSecretUnreadableResponse()
   bulkGenerate(@CurrentUser() me: UserPrincipal, @Body() dto: BulkGenerateDto): Promise<BulkGenerateResultDto> {
     return this.codes.bulkGenerate(me, dto.config_ids);
   }
@@ -69,6 +73,7 @@ export class OtpController {
   @RateLimit('otpGenerate')
   @ApiOperation({ summary: 'Live codes of every active TOTP configuration, with the seconds left' })
   @ApiOkResponse({ type: LiveCodesDto })
+  @ApiSecretUnreadableResponse()
   liveCodes(@CurrentUser() me: UserPrincipal): Promise<LiveCodesDto> {
     return this.codes.liveCodes(me);
   }
@@ -78,6 +83,7 @@ export class OtpController {
   @ApiOperation({ summary: 'The live code of one TOTP configuration' })
   @ApiOkResponse({ type: LiveCodeDto })
   @ApiNotFoundResponse({ description: 'CONFIG_NOT_FOUND' })
+  @ApiSecretUnreadableResponse('CONFIG_INACTIVE (deactivated)')
   liveCode(@CurrentUser() me: UserPrincipal, @Param('id', UuidParam) id: string): Promise<LiveCodeDto> {
     return this.codes.liveCodeOf(me, id);
   }

@@ -12,13 +12,21 @@ import { UsersService } from './users.service.js';
 /** Arbitrary constant naming the advisory lock that lets one instance create the first admin. */
 const BOOTSTRAP_LOCK_ID = 0x0a0d18;
 
+/** The first administrator with its generated one-time password, for the start-up notice. */
+export interface GeneratedAdmin {
+  username: string;
+  password: string;
+}
+
 /**
  * On the first start (no users at all) creates an administrator from ADMIN_* settings, or
- * with a generated password that is printed once and must be changed at first login.
+ * with a generated password that is shown once (on the console, by the entry point: never
+ * in structured logs) and must be changed at first sign-in.
  */
 @Injectable()
 export class AdminBootstrap implements OnApplicationBootstrap {
   private readonly logger = new Logger('AdminBootstrap');
+  private generated: GeneratedAdmin | undefined;
 
   constructor(
     private readonly users: UsersService,
@@ -60,15 +68,15 @@ export class AdminBootstrap implements OnApplicationBootstrap {
       return true;
     });
     if (!created) return;
-    if (generated) {
-      // Shown once, on the console only (not in structured logs); it must be changed at first login.
-      process.stderr.write(
-        `\n  First administrator created: username "${username}", password "${generated}"\n` +
-          `  Sign in and change the password now; it is not shown again.\n\n`,
-      );
-    } else {
-      this.logger.log(`first administrator "${username}" created from ADMIN_* settings`);
-    }
+    if (generated) this.generated = { username, password: generated };
+    else this.logger.log(`first administrator "${username}" created from ADMIN_* settings`);
+  }
+
+  /** The generated first administrator, once: later calls answer undefined. */
+  takeGenerated(): GeneratedAdmin | undefined {
+    const generated = this.generated;
+    this.generated = undefined;
+    return generated;
   }
 }
 

@@ -16,7 +16,8 @@ import { User } from './user.entity.js';
 import { toUserResponse } from './users.mapper.js';
 import { ACTIVE_ACCOUNTS_RELATION } from './users.repository.js';
 import type { SecretCipher } from '#src/crypto/secret-cipher.js';
-import { reencryptColumn, type RotationReport } from '#src/crypto/secret-reencryption.js';
+import type { ColumnSample } from '#src/crypto/key-ring-check.js';
+import { reencryptColumn, sampleColumn, type RotationReport } from '#src/crypto/secret-reencryption.js';
 
 /** A user as login needs it: with the password hash and MFA state. */
 export type UserWithSecrets = User & { passwordHash: string; mfaSecret: string | null; mfaLastStep: string | null };
@@ -375,6 +376,12 @@ export class UsersService {
       [startOfDay, now],
     );
     return row;
+  }
+
+  /** A few stored MFA secrets, for the start-up key ring check. */
+  async secretSamples(): Promise<ColumnSample[]> {
+    const sample = await sampleColumn(this.dataSource, { table: 'users', column: 'mfa_secret' });
+    return sample ? [sample] : [];
   }
 
   /** Re-encrypts the MFA secrets under the cipher's active key (secrets:rotate); one report per column. */

@@ -69,6 +69,12 @@ describe('docker/Dockerfile', () => {
     }
   });
 
+  it('runs a Node line that package.json "engines" admits', () => {
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    const major = /^node:(\d+)-/.exec(dockerfile.stages[0].from)?.[1];
+    expect(engines.split('||').map((range) => range.trim())).toContainEqual(expect.stringMatching(`^\\^${major}\\.`));
+  });
+
   it('builds with all dependencies in the first stage', () => {
     const runs = ops(dockerfile.stages[0], 'RUN').join('\n');
     expect(runs).toMatch(/\bnpm ci\b/);
@@ -86,6 +92,11 @@ describe('docker/Dockerfile', () => {
       expect.stringMatching(new RegExp(`--from=${buildStage}\\s+\\S*/dist\\s`)),
     );
     expect(ops(finalStage, 'ENV').join('\n')).toMatch(/\bNODE_ENV=production\b/);
+  });
+
+  it('listens on every interface inside the container (HOST=0.0.0.0; the default elsewhere is loopback)', () => {
+    const env = ops(finalStage, 'ENV').join(' ');
+    expect(env).toMatch(/(^|\s)HOST=0\.0\.0\.0(\s|$)/);
   });
 
   it('runs as the non-root node user, exposes 3000 and has a /health HEALTHCHECK', () => {

@@ -84,7 +84,16 @@ describe('render.yaml blueprint', () => {
 
   it('sets the production runtime environment', () => {
     expect(envVar('NODE_ENV')?.value).toBe('production');
-    expect(envVar('DATABASE_SSL')?.value).toBe('true');
     expect(envVar('TRUST_PROXY')?.value).toBe('true');
+  });
+
+  it('listens on every interface, which Render routes traffic to (the default is loopback)', () => {
+    expect(envVar('HOST')?.value).toBe('0.0.0.0');
+  });
+
+  it('reaches the database by the internal connection string, without TLS', () => {
+    // DATABASE_SSL=true would verify the server certificate, which the private network does not need.
+    expect(envVar('DATABASE_SSL')?.value).toBe('false');
+    expect(envVar('DATABASE_SSL_REJECT_UNAUTHORIZED')).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Body, Controller, Get, Module, Post, Query, Req } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
@@ -31,6 +32,9 @@ class ProbeDto {
   inner?: InnerDto;
 }
 
+/** Emits `started` when a request reaches the `slow` handler, so a test knows it is in flight. */
+export const slowRequests = new EventEmitter();
+
 /** Routes that exist only in tests, to exercise the service's common HTTP behaviour. */
 @Public()
 @Controller('probe')
@@ -57,6 +61,7 @@ class ProbeController {
 
   @Get('slow')
   async slow(@Query('ms') ms = '300'): Promise<{ done: true }> {
+    slowRequests.emit('started');
     await new Promise((resolve) => setTimeout(resolve, Number(ms)));
     return { done: true };
   }

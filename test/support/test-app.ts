@@ -14,14 +14,17 @@ import { createApp } from '../../src/http-app.js';
 
 export const testSecret = (): string => randomBytes(32).toString('base64url');
 
-/** The environment a test app starts from: the run's database and fresh secrets. */
+/**
+ * The environment a test app starts from: the run's database, its key ring (the data every
+ * suite leaves must stay readable to the next one's start-up check) and fresh other secrets.
+ */
 export function testEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return {
     NODE_ENV: 'test',
     DATABASE_URL: inject('databaseUrl'),
     DATA_DIR: mkdtempSync(join(tmpdir(), 'otp-test-')),
     JWT_SECRET: testSecret(),
-    ENCRYPTION_KEYS: `k1:${testSecret()}`,
+    ENCRYPTION_KEYS: inject('encryptionKeys'),
     MASTER_SECRETS: `1:${testSecret()}`,
     LOG_LEVEL: 'silent',
     AUDIT_SEAL_INTERVAL_MS: '3600000',
