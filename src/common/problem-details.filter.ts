@@ -1,7 +1,13 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES as HTTP_TITLES } from 'node:http';
-import { ProblemDetails, ProblemException, problemType, STATUS_CODES } from './problem.js';
+import {
+  PROBLEM_CONTENT_TYPE,
+  problemDetails as build,
+  ProblemDetails,
+  ProblemException,
+  STATUS_CODES,
+} from './problem.js';
 
 /** Fastify's own errors (body parsing and limits) that reach us before any handler. */
 const FASTIFY_CODES: Record<string, string> = {
@@ -23,7 +29,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const problem = this.toProblem(exception, String(request.id ?? ''));
     if (problem.status >= 500) this.logger.error({ err: exception, requestId: problem.requestId }, 'unhandled error');
-    void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send(problem);
+    void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }
 
   private toProblem(exception: unknown, requestId: string): ProblemDetails {
@@ -58,24 +64,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     return build(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL_ERROR', 'An unexpected error occurred.', requestId);
   }
-}
-
-function build(
-  status: number,
-  code: string,
-  detail: string,
-  requestId: string,
-  extensions: Record<string, unknown> = {},
-): ProblemDetails {
-  return {
-    type: problemType(code),
-    title: HTTP_TITLES[status] ?? 'Error',
-    status,
-    detail,
-    code,
-    requestId,
-    ...extensions,
-  };
 }
 
 function detailOf(message: unknown, fallback: string): string {

@@ -1,4 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { STATUS_CODES as HTTP_TITLES } from 'node:http';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
 /** A field that failed validation, as listed in a 400 problem. */
 export interface FieldError {
@@ -39,6 +42,25 @@ export function problemType(code: string): string {
   return `urn:problem-type:otp-service:${code.toLowerCase().replaceAll('_', '-')}`;
 }
 
+/** A problem details object; `extensions` become extra members. */
+export function problemDetails(
+  status: number,
+  code: string,
+  detail: string,
+  requestId: string,
+  extensions: Record<string, unknown> = {},
+): ProblemDetails {
+  return {
+    type: problemType(code),
+    title: HTTP_TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    requestId,
+    ...extensions,
+  };
+}
+
 /** Codes for errors raised by the framework rather than by a module. */
 export const STATUS_CODES: Record<number, string> = {
   400: 'BAD_REQUEST',
@@ -47,11 +69,14 @@ export const STATUS_CODES: Record<number, string> = {
   404: 'NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
   406: 'NOT_ACCEPTABLE',
+  408: 'REQUEST_TIMEOUT',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   422: 'UNPROCESSABLE',
   429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
   500: 'INTERNAL_ERROR',
   503: 'SERVICE_UNAVAILABLE',
 };
@@ -60,6 +85,9 @@ export const STATUS_CODES: Record<number, string> = {
 export const ERROR_CODES: Record<string, string> = {
   VALIDATION_FAILED: 'The request body, query or path failed validation; `errors` lists the fields.',
   MALFORMED_JSON: 'The body is not valid JSON.',
+  BODY_TOO_COMPLEX:
+    'The body, query or path holds an object with too many keys, an array with too many items, or nests too deeply; `limit` names the limit.',
+  INVALID_CHARACTERS: 'A string (or a field name) contains a NUL character or an unpaired UTF-16 surrogate.',
   ...Object.fromEntries(
     Object.values(STATUS_CODES).map((code) => [code, `HTTP ${code.toLowerCase().replaceAll('_', ' ')}.`]),
   ),

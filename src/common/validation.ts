@@ -1,9 +1,25 @@
-import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { inputProblem, propertyBoundsOf } from './input-limits.js';
 import { FieldError } from './problem.js';
+
+/**
+ * Validation that first checks the shape and characters of the input (body, query, path
+ * parameters) in one linear pass, so class-transformer and class-validator only ever see
+ * bounded input.
+ */
+class InputValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type !== 'custom') {
+      const problem = inputProblem(value, metadata.type, propertyBoundsOf(metadata.metatype), metadata.data);
+      if (problem) throw problem;
+    }
+    return super.transform(value, metadata);
+  }
+}
 
 /** Global validation: unknown fields are rejected, never silently dropped or applied. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new InputValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

@@ -19,10 +19,10 @@ import { PageQueryDto } from '#src/common/pagination.dto.js';
 import { OTP_ALGORITHMS, type OtpAlgorithm } from '#src/otp/otp-engine.js';
 import { USAGE_KEY_OUTCOMES, type UsageKeyOutcome } from '../usage-key-event.entity.js';
 import { OtpAlgorithmField, OtpDigitsField, OtpPeriodField } from '#src/common/otp-fields.js';
-import { IsBase32Secret } from '#src/common/validators.js';
+import { InTimestampRange, INT4_MAX, IsBase32Secret, MaxKeys } from '#src/common/validators.js';
 import { KEY_NAME_MAX_LENGTH, KEY_NAME_PATTERN } from '../usage-key-rules.js';
 
-/** `max_uses`: -1 (unlimited) or a whole number from 1. */
+/** `max_uses`: -1 (unlimited) or a whole number from 1 to 2147483647 (the column is an integer). */
 export function IsMaxUses(options?: ValidationOptions): PropertyDecorator {
   return (target: object, propertyName: string | symbol) => {
     registerDecorator({
@@ -32,8 +32,9 @@ export function IsMaxUses(options?: ValidationOptions): PropertyDecorator {
       options,
       validator: {
         validate: (value: unknown) =>
-          Number.isSafeInteger(value) && ((value as number) === -1 || (value as number) >= 1),
-        defaultMessage: (args) => `${args?.property} must be -1 (unlimited) or a whole number from 1`,
+          Number.isSafeInteger(value) &&
+          ((value as number) === -1 || ((value as number) >= 1 && (value as number) <= INT4_MAX)),
+        defaultMessage: (args) => `${args?.property} must be -1 (unlimited) or a whole number from 1 to ${INT4_MAX}`,
       },
     });
   };
@@ -61,7 +62,12 @@ export class CreateUsageKeyDto {
   @IsBase32Secret()
   secret?: string;
 
-  @ApiPropertyOptional({ default: 1, example: 5, description: 'Codes the key may yield; -1 = unlimited' })
+  @ApiPropertyOptional({
+    default: 1,
+    maximum: INT4_MAX,
+    example: 5,
+    description: 'Codes the key may yield; -1 = unlimited',
+  })
   @IsOptional()
   @IsMaxUses()
   max_uses?: number;
@@ -70,6 +76,7 @@ export class CreateUsageKeyDto {
   @IsOptional()
   @Type(() => Date)
   @IsDate()
+  @InTimestampRange()
   expires_at?: Date;
 
   @OtpAlgorithmField()
@@ -83,7 +90,7 @@ export class CreateUsageKeyDto {
 }
 
 export class UpdateUsageKeyDto {
-  @ApiPropertyOptional({ example: 10, description: 'New limit; -1 = unlimited. The count is kept.' })
+  @ApiPropertyOptional({ example: 10, maximum: INT4_MAX, description: 'New limit; -1 = unlimited. The count is kept.' })
   @IsOptional()
   @IsMaxUses()
   max_uses?: number;
@@ -98,6 +105,7 @@ export class UpdateUsageKeyDto {
   @ValidateIf((_, value) => value !== null)
   @Type(() => Date)
   @IsDate()
+  @InTimestampRange()
   expires_at?: Date | null;
 }
 
@@ -218,8 +226,10 @@ export class ImportUsageKeysDto {
     },
     type: 'object',
     additionalProperties: { type: 'object' },
+    maxProperties: 10_000,
   })
   @IsObject()
+  @MaxKeys(10_000) // MAX_IMPORT_ENTRIES
   keys: Record<string, unknown>;
 
   @ApiPropertyOptional({ default: false, description: 'Check and report only; write nothing' })
