@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { ArrayMaxSize, IsArray, IsObject } from 'class-validator';
+import {
+  inputProblem,
+  jsonNestsDeeperThan,
+  MAX_ARRAY_LENGTH,
+  MAX_DEPTH,
+  MAX_KEYS_PER_OBJECT,
+  propertyBoundsOf,
+  storableText,
+} from './input-limits.js';
+import { MaxKeys } from './validators.js';
+
+class MapDto {
+  @IsObject()
+  @MaxKeys(1000)
+  entries: Record<string, unknown>;
+
+  @IsArray()
+  @ArrayMaxSize(3)
+  ids: string[];
+}
+
+const keys = (count: number): Record<string, number> =>
+  Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, i]));
+
+const nested = (depth: number): unknown => {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = [value];
+  return value;
+};
+
+const codeOf = (problem: ReturnType<typeof inputProblem>): string | undefined => problem?.code;
+
+describe('inputProblem', () => {
+  it('accepts ordinary input, non-ASCII text and surrogate pairs included', () => {
+    expect(inputProblem({ name: 'Zoë 🚀', tags: ['a', 'b'], inner: { n: 1, ok: true, none: null } }, 'body')).toBe(
+      undefined,
+    );
+    expect(inputProblem(undefined, 'body')).toBe(undefined);
+    expect(inputProblem('plain', 'param', undefined, 'id')).toBe(undefined);
+  });
+
+  it(`refuses an object of more than ${MAX_KEYS_PER_OBJECT} keys, naming the limit`, () => {
+    expect(inputProblem(keys(MAX_KEYS_PER_OBJECT), 'body')).toBe(undefined);
+    const problem = inputProblem(keys(MAX_KEYS_PER_OBJECT + 1), 'body');
+    expect(problem?.code).toBe('BODY_TOO_COMPLEX');
+    expect(problem?.extensions.limit).toEqual({ name: 'object_keys', max: MAX_KEYS_PER_OBJECT });
+    expect(problem?.message).toContain(`${MAX_KEYS_PER_OBJECT}`);
+    expect(codeOf(inputProblem({ a: { b: keys(MAX_KEYS_PER_OBJECT + 1) } }, 'body'))).toBe('BODY_TOO_COMPLEX');
+  });
+
+  it(`refuses nesting deeper than ${MAX_DEPTH} levels, also 100,000 deep, without recursing`, () => {
+    expect(inputProblem(nested(MAX_DEPTH), 'body')).toBe(undefined);
+    expect(inputProblem(nested(MAX_DEPTH + 1), 'body')?.extensions.limit).toEqual({ name: 'depth', max: MAX_DEPTH });
+    expect(codeOf(inputProblem(nested(100_000), 'body'))).toBe('BODY_TOO_COMPLEX');
+  });
+
+  it(`refuses an array of more than ${MAX_ARRAY_LENGTH} items anywhere`, () => {
+    expect(inputProblem({ a: [Array(MAX_ARRAY_LENGTH).fill(0)] }, 'body')).toBe(undefined);
+    const problem = inputProblem({ a: [Array(MAX_ARRAY_LENGTH + 1).fill(0)] }, 'body');
+    expect(problem?.extensions).toMatchObject({
+      limit: { name: 'array_items', max: MAX_ARRAY_LENGTH },
+      errors: [{ field: 'a.0' }],
+    });
+  });
+
+  it("applies a DTO's @MaxKeys and @ArrayMaxSize to its own properties only", () => {
+    const bounds = propertyBoundsOf(MapDto);
+    expect(inputProblem({ entries: keys(1000), ids: ['a', 'b', 'c'] }, 'body', bounds)).toBe(undefined);
+    expect(inputProblem({ entries: keys(1001) }, 'body', bounds)?.extensions.limit).toEqual({
+      name: 'object_keys',
+      max: 1000,
+    });
+    expect(inputProblem({ ids: ['a', 'b', 'c', 'd'] }, 'body', bounds)?.extensions.limit).toEqual({
+      name: 'array_items',
+      max: 3,
+    });
+    // Objects inside the map keep the default limit.
+    expect(codeOf(inputProblem({ entries: { one: keys(MAX_KEYS_PER_OBJECT + 1) } }, 'body', bounds))).toBe(
+      'BODY_TOO_COMPLEX',
+    );
+  });
+
+  it('refuses NUL characters and unpaired surrogates in values and in field names, naming the field', () => {
+    for (const bad of ['a\u0000b', 'a\ud800b', '\udc00', 'x\ud83d']) {
+      const problem = inputProblem({ user: { name: bad } }, 'body');
+      expect(problem?.code).toBe('INVALID_CHARACTERS');
+      expect(problem?.extensions.errors).toEqual([{ field: 'user.name', messages: [expect.any(String)] }]);
+    }
+    expect(codeOf(inputProblem({ ['a\u0000']: 1 }, 'body'))).toBe('INVALID_CHARACTERS');
+    expect(codeOf(inputProblem(['ok', ['a\u0000']], 'body'))).toBe('INVALID_CHARACTERS');
+    const param = inputProblem('a\u0000', 'param', undefined, 'id');
+    expect(param?.extensions.errors).toEqual([{ field: 'id', messages: [expect.any(String)] }]);
+    expect(param?.message).toContain('path parameter');
+  });
+
+  it('takes time linear in the input: 200,000 strings are checked in well under a second', () => {
+    const wide = Array.from({ length: 200 }, () => Array.from({ length: 1000 }, (_, i) => `value ${i}`));
+    const started = performance.now();
+    expect(inputProblem({ rows: wide }, 'body')).toBe(undefined);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('storableText', () => {
+  it('tells NUL characters and unpaired surrogates from any other text', () => {
+    expect(storableText('plain ASCII, tabs\tand newlines\n')).toBe(true);
+    expect(storableText('Zoë, 東京, 🚀')).toBe(true);
+    expect(storableText('\u0000')).toBe(false);
+    expect(storableText('\ud800')).toBe(false);
+    expect(storableText('\udfff')).toBe(false);
+  });
+});
+
+describe('jsonNestsDeeperThan', () => {
+  const bytes = (text: string): Uint8Array => Buffer.from(text);
+
+  it('counts arrays and objects, not brackets inside strings', () => {
+    expect(jsonNestsDeeperThan(bytes('[[1]]'), 2)).toBe(false);
+    expect(jsonNestsDeeperThan(bytes('[[[1]]]'), 2)).toBe(true);
+    expect(jsonNestsDeeperThan(bytes('{"a":{"b":{}}}'), 2)).toBe(true);
+    expect(jsonNestsDeeperThan(bytes('{"a":"[[[[{{{{"}'), 2)).toBe(false);
+    expect(jsonNestsDeeperThan(bytes('{"a":"\\"[[[[","b":[1]}'), 2)).toBe(false);
+    expect(jsonNestsDeeperThan(bytes('[1],[2],[3]'), 1)).toBe(false);
+  });
+
+  it(`finds a body nested 100,000 deep past ${MAX_DEPTH}`, () => {
+    expect(jsonNestsDeeperThan(bytes('['.repeat(100_000) + ']'.repeat(100_000)))).toBe(true);
+    expect(jsonNestsDeeperThan(bytes('['.repeat(MAX_DEPTH) + ']'.repeat(MAX_DEPTH)))).toBe(false);
+  });
+});
