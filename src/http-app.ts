@@ -7,7 +7,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module.js';
 import { ConnectionRequests, headersSetBy, routerErrorHandler } from './common/framework-errors.js';
-import { jsonNestsDeeperThan, tooDeepJsonProblem } from './common/input-limits.js';
+import { jsonShapeProblem } from './common/input-limits.js';
 import { createRootLogger, RequestLogController } from './common/logging.js';
 import { runWithRequestContext } from './common/request-context.js';
 import { createValidationPipe } from './common/validation.js';
@@ -78,6 +78,8 @@ export async function createApp(
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger, options), adapter, {
     bufferLogs: true,
+    // No form-encoded bodies: the JSON parser is registered below.
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   app.flushLogs();
@@ -94,10 +96,12 @@ export async function createApp(
     connections.finished(request);
     done();
   });
-  // JSON bodies are checked for depth before they are parsed; the rest of their shape after.
+  // Bodies are JSON only (other types get 415), their shape checked before they are parsed.
+  fastify.removeContentTypeParser('text/plain');
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   app.useBodyParser<Server>('application/json', { bodyLimit: config.bodyLimitBytes }, (request, body, done) => {
-    if (jsonNestsDeeperThan(body)) done(tooDeepJsonProblem(), undefined);
+    const problem = jsonShapeProblem(body);
+    if (problem) done(problem, undefined);
     else parseJson(request, body.toString(), done);
   });
   // While shutting down, answers close their connection so keep-alive clients let the server stop.

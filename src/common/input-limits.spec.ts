@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ArrayMaxSize, IsArray, IsObject } from 'class-validator';
 import {
   inputProblem,
-  jsonNestsDeeperThan,
+  jsonShapeProblem,
   MAX_ARRAY_LENGTH,
   MAX_DEPTH,
   MAX_KEYS_PER_OBJECT,
@@ -113,20 +113,61 @@ describe('storableText', () => {
   });
 });
 
-describe('jsonNestsDeeperThan', () => {
-  const bytes = (text: string): Uint8Array => Buffer.from(text);
+describe('jsonShapeProblem', () => {
+  const scan = (text: string) => jsonShapeProblem(Buffer.from(text));
+  const limitOf = (text: string) => scan(text)?.extensions.limit;
+  const fieldOf = (text: string) => (scan(text)?.extensions.errors as Array<{ field: string }> | undefined)?.[0].field;
 
-  it('counts arrays and objects, not brackets inside strings', () => {
-    expect(jsonNestsDeeperThan(bytes('[[1]]'), 2)).toBe(false);
-    expect(jsonNestsDeeperThan(bytes('[[[1]]]'), 2)).toBe(true);
-    expect(jsonNestsDeeperThan(bytes('{"a":{"b":{}}}'), 2)).toBe(true);
-    expect(jsonNestsDeeperThan(bytes('{"a":"[[[[{{{{"}'), 2)).toBe(false);
-    expect(jsonNestsDeeperThan(bytes('{"a":"\\"[[[[","b":[1]}'), 2)).toBe(false);
-    expect(jsonNestsDeeperThan(bytes('[1],[2],[3]'), 1)).toBe(false);
+  it('accepts JSON within the limits, brackets and commas inside strings not counted', () => {
+    expect(scan('{"a":[1,2,{"b":"x"}],"c":null}')).toBe(undefined);
+    expect(scan(`{"a":"${'[{,'.repeat(5000)}"}`)).toBe(undefined);
+    expect(scan(`{"a":"\\"${'[['.repeat(100)}"}`)).toBe(undefined);
+    expect(scan('['.repeat(MAX_DEPTH) + ']'.repeat(MAX_DEPTH))).toBe(undefined);
+    expect(scan(JSON.stringify(keys(MAX_KEYS_PER_OBJECT)))).toBe(undefined);
+    expect(scan(JSON.stringify(Array(MAX_ARRAY_LENGTH).fill(0)))).toBe(undefined);
   });
 
-  it(`finds a body nested 100,000 deep past ${MAX_DEPTH}`, () => {
-    expect(jsonNestsDeeperThan(bytes('['.repeat(100_000) + ']'.repeat(100_000)))).toBe(true);
-    expect(jsonNestsDeeperThan(bytes('['.repeat(MAX_DEPTH) + ']'.repeat(MAX_DEPTH)))).toBe(false);
+  it(`refuses nesting past ${MAX_DEPTH} levels, also 100,000 deep, naming where`, () => {
+    expect(limitOf('['.repeat(MAX_DEPTH + 1) + ']'.repeat(MAX_DEPTH + 1))).toEqual({ name: 'depth', max: MAX_DEPTH });
+    expect(limitOf('['.repeat(100_000) + ']'.repeat(100_000))).toEqual({ name: 'depth', max: MAX_DEPTH });
+    expect(fieldOf('{"a":'.repeat(40) + '1' + '}'.repeat(40))).toBe(Array(MAX_DEPTH).fill('a').join('.'));
+  });
+
+  it('refuses an oversized object or array before parsing, naming it', () => {
+    expect(limitOf(JSON.stringify(keys(MAX_KEYS_PER_OBJECT + 1)))).toEqual({
+      name: 'object_keys',
+      max: MAX_KEYS_PER_OBJECT,
+    });
+    expect(fieldOf(JSON.stringify({ a: [1, { b: keys(MAX_KEYS_PER_OBJECT + 1) }] }))).toBe('a.1.b');
+    expect(limitOf(JSON.stringify({ a: Array(MAX_ARRAY_LENGTH + 1).fill(0) }))).toEqual({
+      name: 'array_items',
+      max: MAX_ARRAY_LENGTH,
+    });
+    expect(fieldOf(JSON.stringify({ 'we"ird': Array(MAX_ARRAY_LENGTH + 1).fill(0) }))).toBe('we"ird');
+  });
+
+  it('lets one map directly under the top level hold as many keys as the largest @MaxKeys', () => {
+    // MapDto above declares a map of 1000 keys.
+    expect(scan(JSON.stringify({ entries: keys(1000) }))).toBe(undefined);
+    expect(limitOf(JSON.stringify({ entries: keys(1001) }))).toEqual({ name: 'object_keys', max: 1000 });
+    expect(limitOf(JSON.stringify({ a: keys(300), b: keys(300) }))).toEqual({
+      name: 'object_keys',
+      max: MAX_KEYS_PER_OBJECT,
+    });
+    expect(fieldOf(JSON.stringify({ a: keys(300), b: keys(300) }))).toBe('b');
+    expect(limitOf(JSON.stringify({ a: { b: keys(300) } }))).toEqual({ name: 'object_keys', max: MAX_KEYS_PER_OBJECT });
+  });
+
+  it('scans 1 MB in well under 50 ms, stopping at the first key past the limit', () => {
+    const within = Buffer.from(JSON.stringify(Array.from({ length: 500 }, () => Array(1000).fill(1))));
+    const adversarial = Buffer.from(JSON.stringify(keys(90_000)));
+    expect(within.length).toBeGreaterThan(1_000_000);
+    jsonShapeProblem(within);
+    let started = performance.now();
+    expect(jsonShapeProblem(within)).toBe(undefined);
+    expect(performance.now() - started).toBeLessThan(50);
+    started = performance.now();
+    expect(jsonShapeProblem(adversarial)?.code).toBe('BODY_TOO_COMPLEX');
+    expect(performance.now() - started).toBeLessThan(50);
   });
 });

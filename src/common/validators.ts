@@ -1,5 +1,5 @@
 import { applyDecorators, HttpStatus, ParseUUIDPipe } from '@nestjs/common';
-import { MAX_KEYS_VALIDATOR } from './input-limits.js';
+import { declareMapProperty, MAX_KEYS_VALIDATOR } from './input-limits.js';
 import { ProblemException } from './problem.js';
 import {
   IsString,
@@ -121,6 +121,7 @@ export const UuidParam = new ParseUUIDPipe({
  * otherwise; the input limits read `max` from here before validation runs.
  */
 export function MaxKeys(max: number, options?: ValidationOptions): PropertyDecorator {
+  declareMapProperty(max);
   return (target: object, propertyName: string | symbol) => {
     registerDecorator({
       name: MAX_KEYS_VALIDATOR,
