@@ -102,7 +102,7 @@ export async function createApp(
   app.useBodyParser<Server>('application/json', { bodyLimit: config.bodyLimitBytes }, (request, body, done) => {
     const problem = jsonShapeProblem(body);
     if (problem) done(problem, undefined);
-    else parseJson(request, body.toString(), done);
+    else void parseJson(request, body.toString(), done);
   });
   // While shutting down, answers close their connection so keep-alive clients let the server stop.
   let closing = false;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, login, TestUser } from './support/identity.js';
 import { problemFault } from './support/problem.js';
+import { scratchDatabase, ScratchDatabase } from './support/scratch-database.js';
 import { bootApp, TestApp } from './support/test-app.js';
 
 /**
@@ -87,6 +88,7 @@ const HOSTILE_BODIES: Array<[string, string]> = [
 ];
 
 describe('every operation of the OpenAPI document, fed hostile input', () => {
+  let db: ScratchDatabase;
   let t: TestApp;
   let admin: TestUser;
   let apiKey: string;
@@ -95,7 +97,10 @@ describe('every operation of the OpenAPI document, fed hostile input', () => {
   };
 
   beforeAll(async () => {
-    t = await bootApp();
+    // A database of its own: what the hostile requests create (a key named after the document's
+    // example, say) must not meet the other suites.
+    db = await scratchDatabase();
+    t = await bootApp({ DATABASE_URL: db.url });
     admin = await createUser(t, { role: 'admin' });
     const issued = await t
       .http()
@@ -110,7 +115,10 @@ describe('every operation of the OpenAPI document, fed hostile input', () => {
     apiKey = issued.body.key;
     document = (await t.http().get('/docs/openapi.json').expect(200)).body;
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t?.close();
+    await db?.drop();
+  });
 
   const resolve = (schema: Schema): Schema => {
     let resolved = schema;

@@ -284,6 +284,8 @@ describe('request limits', () => {
           'UNSUPPORTED_MEDIA_TYPE',
           await t.http().post('/api/v1/auth/login').set('content-type', 'application/xml').send('<a/>'),
         ],
+        [415, 'UNSUPPORTED_MEDIA_TYPE', await t.http().post('/api/v1/auth/login').type('form').send('username=a')],
+        [415, 'UNSUPPORTED_MEDIA_TYPE', await t.http().post('/api/v1/auth/login').type('text').send('username')],
       ];
       for (const [status, code, answer] of answers) expectProblem(answer, status, code);
       const traced = await t

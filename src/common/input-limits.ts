@@ -17,6 +17,13 @@ export const MAX_KEYS_PER_OBJECT = 256;
 export const MAX_DEPTH = 32;
 /** Items one array may hold; a DTO's `@ArrayMaxSize` on a property bounds that property's array further. */
 export const MAX_ARRAY_LENGTH = 1000;
+/**
+ * Keys and array items one input may hold in all, at every depth: enough for any body the
+ * API takes (an import of 100 accounts holds about 1,300), few enough that building and
+ * checking the DTO stays cheap. Each `@MaxKeys` map adds room for its entries, 16 each.
+ */
+export const MAX_TOTAL_ENTRIES = 4096;
+const ENTRIES_PER_MAP_ENTRY = 16;
 /** The validator name `@MaxKeys` registers, read back here. */
 export const MAX_KEYS_VALIDATOR = 'maxKeys';
 
@@ -36,23 +43,37 @@ interface PropertyBounds {
   maxItems?: number;
 }
 
-const boundsCache = new WeakMap<object, ReadonlyMap<string, PropertyBounds>>();
+/** The bounds of one DTO's input: its properties' own, and the entries it may hold in all. */
+export interface InputBounds {
+  properties: ReadonlyMap<string, PropertyBounds>;
+  maxEntries: number;
+}
+
+const DEFAULT_BOUNDS: InputBounds = { properties: new Map(), maxEntries: MAX_TOTAL_ENTRIES };
+const boundsCache = new WeakMap<object, InputBounds>();
 
 /** `@ArrayMaxSize(n)` and `@MaxKeys(n)` of a DTO's properties, from class-validator's own metadata. */
-export function propertyBoundsOf(metatype: unknown): ReadonlyMap<string, PropertyBounds> {
-  if (typeof metatype !== 'function') return new Map();
+export function inputBoundsOf(metatype: unknown): InputBounds {
+  if (typeof metatype !== 'function') return DEFAULT_BOUNDS;
   const cached = boundsCache.get(metatype);
   if (cached) return cached;
-  const bounds = new Map<string, PropertyBounds>();
+  const properties = new Map<string, PropertyBounds>();
+  let maxEntries = MAX_TOTAL_ENTRIES;
   for (const meta of getMetadataStorage().getTargetValidationMetadatas(metatype, '', true, false)) {
     const limit = meta.constraints?.[0];
     if (typeof limit !== 'number' || meta.each) continue;
-    const own = bounds.get(meta.propertyName) ?? {};
-    if (meta.name === 'arrayMaxSize') own.maxItems = Math.min(limit, own.maxItems ?? limit);
-    else if (meta.name === MAX_KEYS_VALIDATOR) own.maxKeys = limit;
-    else continue;
-    bounds.set(meta.propertyName, own);
+    const own = properties.get(meta.propertyName) ?? {};
+    if (meta.name === 'arrayMaxSize') {
+      own.maxItems = Math.min(limit, own.maxItems ?? limit);
+    } else if (meta.name === MAX_KEYS_VALIDATOR) {
+      own.maxKeys = limit;
+      maxEntries += limit * ENTRIES_PER_MAP_ENTRY;
+    } else {
+      continue;
+    }
+    properties.set(meta.propertyName, own);
   }
+  const bounds = { properties, maxEntries };
   boundsCache.set(metatype, bounds);
   return bounds;
 }
@@ -73,13 +94,22 @@ interface Frame {
 export function inputProblem(
   input: unknown,
   source: InputSource,
-  bounds: ReadonlyMap<string, PropertyBounds> = new Map(),
+  bounds: InputBounds = DEFAULT_BOUNDS,
   name?: string,
 ): ProblemException | undefined {
   const root: Frame = { value: input, depth: 0, parent: undefined, key: name };
   if (typeof input === 'string') return storableText(input) ? undefined : invalidCharacters(source, root);
   if (typeof input !== 'object' || input === null) return undefined;
   const stack: Frame[] = [root];
+  let entries = 0;
+  const tooMany = (): ProblemException =>
+    tooComplex(
+      source,
+      [],
+      `holds more than ${bounds.maxEntries} keys and items in all`,
+      'total_entries',
+      bounds.maxEntries,
+    );
   while (stack.length > 0) {
     const frame = stack.pop()!;
     const value = frame.value as object;
@@ -95,11 +125,15 @@ export function inputProblem(
     }
     // A DTO's own bounds apply to its top-level properties.
     const own =
-      frame.parent !== undefined && frame.parent.parent === undefined ? bounds.get(String(frame.key)) : undefined;
+      frame.parent !== undefined && frame.parent.parent === undefined
+        ? bounds.properties.get(String(frame.key))
+        : undefined;
     if (Array.isArray(value)) {
       const max = own?.maxItems ?? MAX_ARRAY_LENGTH;
-      if (value.length > max)
+      if (value.length > max) {
         return tooComplex(source, pathOf(frame), `holds more than ${max} items`, 'array_items', max);
+      }
+      if ((entries += value.length) > bounds.maxEntries) return tooMany();
       for (let index = value.length - 1; index >= 0; index--) {
         const problem = visit(value[index], index, frame, depth, stack, source);
         if (problem) return problem;
@@ -108,7 +142,10 @@ export function inputProblem(
     }
     const keys = Object.keys(value);
     const max = own?.maxKeys ?? MAX_KEYS_PER_OBJECT;
-    if (keys.length > max) return tooComplex(source, pathOf(frame), `holds more than ${max} keys`, 'object_keys', max);
+    if (keys.length > max) {
+      return tooComplex(source, pathOf(frame), `holds more than ${max} keys`, 'object_keys', max);
+    }
+    if ((entries += keys.length) > bounds.maxEntries) return tooMany();
     for (let index = keys.length - 1; index >= 0; index--) {
       const key = keys[index];
       if (!storableText(key)) return invalidCharacters(source, childFrame(undefined, key, frame, depth), true);
@@ -149,9 +186,9 @@ const ARRAY = 1;
  * The first thing wrong with the shape of a JSON body, read from its raw bytes before it is
  * parsed, or undefined: nesting deeper than MAX_DEPTH, an array of more than MAX_ARRAY_LENGTH
  * items, an object of more than MAX_KEYS_PER_OBJECT keys (one map directly under the top
- * level may hold as many as the largest `@MaxKeys` declares; the DTO's own bound is checked
- * after parsing). Counts commas, so it is exact for valid JSON; invalid JSON is left to the
- * parser.
+ * level may hold as many as the largest `@MaxKeys` declares), far more than MAX_TOTAL_ENTRIES
+ * keys and items in all (more with such a map). The DTO's own bounds are checked after
+ * parsing. Counts commas, so it is exact for valid JSON; invalid JSON is left to the parser.
  */
 export function jsonShapeProblem(text: Uint8Array): ProblemException | undefined {
   const kinds = new Uint8Array(MAX_DEPTH + 1);
@@ -165,6 +202,12 @@ export function jsonShapeProblem(text: Uint8Array): ProblemException | undefined
   let inKey = false;
   let expectingKey = false;
   let mapSeen = false;
+  /** Commas and containers: about the keys and items in all (an empty container counts one too). */
+  let entries = 0;
+  const budget = (): number => MAX_TOTAL_ENTRIES + (mapSeen ? largestMap * ENTRIES_PER_MAP_ENTRY : 0);
+  // Twice the budget the DTO walk applies, as this count runs a little high; enough to bound parsing.
+  const tooMany = (): ProblemException =>
+    tooComplex('body', [], `holds more than ${budget()} keys and items in all`, 'total_entries', budget());
   const fieldAt = (levels: number): Array<string | number> => {
     const parts: Array<string | number> = [];
     for (let level = 1; level <= levels; level++) {
@@ -200,6 +243,7 @@ export function jsonShapeProblem(text: Uint8Array): ProblemException | undefined
           MAX_DEPTH,
         );
       }
+      if (++entries > 2 * budget()) return tooMany();
       depth++;
       kinds[depth] = byte === 0x7b ? OBJECT : ARRAY;
       commas[depth] = 0;
@@ -208,9 +252,10 @@ export function jsonShapeProblem(text: Uint8Array): ProblemException | undefined
       if (depth > 0) depth--;
       expectingKey = false;
     } else if (byte === 0x2c && depth > 0) {
-      const entries = ++commas[depth] + 1;
+      if (++entries > 2 * budget()) return tooMany();
+      const count = ++commas[depth] + 1;
       if (kinds[depth] === ARRAY) {
-        if (entries > MAX_ARRAY_LENGTH) {
+        if (count > MAX_ARRAY_LENGTH) {
           return tooComplex(
             'body',
             fieldAt(depth - 1),
@@ -221,12 +266,12 @@ export function jsonShapeProblem(text: Uint8Array): ProblemException | undefined
         }
       } else {
         expectingKey = true;
-        if (entries > MAX_KEYS_PER_OBJECT) {
+        if (count > MAX_KEYS_PER_OBJECT) {
           // One map directly under the top level may be larger; the DTO's bound is checked after parsing.
-          const map = depth === 2 && (entries > MAX_KEYS_PER_OBJECT + 1 || !mapSeen);
-          if (map && entries === MAX_KEYS_PER_OBJECT + 1) mapSeen = true;
+          const map = depth === 2 && (count > MAX_KEYS_PER_OBJECT + 1 || !mapSeen);
+          if (map && count === MAX_KEYS_PER_OBJECT + 1) mapSeen = true;
           const max = map ? largestMap : MAX_KEYS_PER_OBJECT;
-          if (!map || entries > max) {
+          if (!map || count > max) {
             return tooComplex('body', fieldAt(depth - 1), `holds more than ${max} keys`, 'object_keys', max);
           }
         }
@@ -254,7 +299,7 @@ function tooComplex(
   source: InputSource,
   path: Array<string | number>,
   what: string,
-  limit: 'depth' | 'object_keys' | 'array_items',
+  limit: 'depth' | 'object_keys' | 'array_items' | 'total_entries',
   max: number,
 ): ProblemException {
   const field = fieldName(path);

@@ -1,5 +1,5 @@
 import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
-import { inputProblem, propertyBoundsOf } from './input-limits.js';
+import { inputBoundsOf, inputProblem } from './input-limits.js';
 import { FieldError } from './problem.js';
 
 /**
@@ -10,7 +10,7 @@ import { FieldError } from './problem.js';
 class InputValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type !== 'custom') {
-      const problem = inputProblem(value, metadata.type, propertyBoundsOf(metadata.metatype), metadata.data);
+      const problem = inputProblem(value, metadata.type, inputBoundsOf(metadata.metatype), metadata.data);
       if (problem) throw problem;
     }
     return super.transform(value, metadata);

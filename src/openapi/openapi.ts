@@ -72,7 +72,7 @@ function withProblemDetails(document: OpenAPIObject): OpenAPIObject {
         description: 'With BODY_TOO_COMPLEX: the limit the input went past',
         required: ['name', 'max'],
         properties: {
-          name: { type: 'string', enum: ['depth', 'object_keys', 'array_items'] },
+          name: { type: 'string', enum: ['depth', 'object_keys', 'array_items', 'total_entries'] },
           max: { type: 'integer', example: 256 },
         },
       },
