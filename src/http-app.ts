@@ -85,10 +85,14 @@ export async function createApp(
   app.flushLogs();
 
   const fastify = app.getHttpAdapter().getInstance();
+  const apiPath = `/${API_PREFIX}/`;
   fastify.addHook('onRequest', (request, reply, done) => {
     // On the Node.js response, so answers written past Fastify carry them too (helmet did the same).
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
     void reply.header('x-request-id', request.id);
+    // API answers carry tokens, secrets, codes and recovery codes: no cache may keep any of
+    // them (errors included). /health and /metrics say so themselves; /docs stays cacheable.
+    if (request.url.startsWith(apiPath)) void reply.header('cache-control', 'no-store');
     connections.started(request, reply);
     done();
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyAuth, CurrentClient, UserOrApiKeyAuth } from '../src/common/auth/auth.decorators.js';
 import type { ClientPrincipal } from '../src/common/auth/principal.js';
 import { FakeClock } from './support/fake-clock.js';
-import { createUser, TestUser } from './support/identity.js';
+import { createUser, stepUp, TestUser } from './support/identity.js';
 import { bootApp, TestApp } from './support/test-app.js';
 
 /** Routes guarded by API-key policies, to prove the guard on its own. */
@@ -117,6 +117,7 @@ describe('API keys for enterprise clients', () => {
 
   it('rotates a key: the new secret works, the old one stops', async () => {
     const original = (await create({ name: 'rotating', client_id: 'acme', scopes: ['devices:verify'] })).body;
+    await stepUp(t, admin);
     const rotated = await t.http().post(`/api/v1/api-keys/${original.id}/rotate`).set(admin.auth);
     expect(rotated.status).toBe(200);
     expect(rotated.body.key).not.toBe(original.key);

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { PassThrough } from 'node:stream';
+import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from './support/fake-clock.js';
 import { createUser, TestUser, uniqueName } from './support/identity.js';
@@ -234,6 +235,124 @@ describe('devices of enterprise clients', () => {
     expect(ok.body.valid).toBe(true);
     for (let i = 0; i < 9; i++) await verify(keyA, { device_id: device.device_id, otp: bad });
     expect((await api(keyA).get(`/${device.device_id}`)).body.locked).toBe(false);
+  });
+
+  describe('the lock under concurrency and after a lapse', () => {
+    const LIMIT = 10;
+    const failures = async (deviceId: string): Promise<number> =>
+      (await t.dataSource.query('SELECT failed_attempts AS n FROM devices WHERE device_id = $1', [deviceId]))[0].n;
+
+    /** Every answer is a verdict (200) or a 423 DEVICE_LOCKED with its Retry-After header. */
+    function tally(answers: Response[]): { valid: number; wrong: number; locked: number } {
+      for (const answer of answers) {
+        expect([200, 423], JSON.stringify(answer.body)).toContain(answer.status);
+        if (answer.status === 423) {
+          expect(answer.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+          expect(answer.body).toMatchObject({
+            code: 'DEVICE_LOCKED',
+            retry_after: Number(answer.headers['retry-after']),
+            locked_until: expect.any(String),
+          });
+        }
+      }
+      return {
+        valid: answers.filter((a) => a.status === 200 && a.body.valid).length,
+        wrong: answers.filter((a) => a.status === 200 && !a.body.valid).length,
+        locked: answers.filter((a) => a.status === 423).length,
+      };
+    }
+
+    it(`answers at most ${LIMIT} of 200 concurrent wrong codes as wrong; the rest 423 with Retry-After`, async () => {
+      clock.advance(STEP);
+      const device = await register(keyA);
+      const bad = wrongCode(device.derived_key, clock.now().getTime());
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, () => verify(keyA, { device_id: device.device_id, otp: bad })),
+      );
+      // Printed before the checks, so a run on code without the rule shows its figure too.
+      const evaluated = answers.filter((a) => a.status !== 423).length;
+      process.stdout.write(
+        `devices/verify: ${evaluated} of 200 concurrent wrong codes evaluated (limit ${LIMIT}), ${200 - evaluated} answered 423\n`,
+      );
+      const { wrong, locked } = tally(answers);
+      expect(wrong).toBe(LIMIT);
+      expect(locked).toBe(200 - LIMIT);
+      expect(await failures(device.device_id)).toBe(LIMIT);
+    });
+
+    it('by user_id, answers a wrong code as wrong only while it counts on every device tried', async () => {
+      clock.advance(STEP);
+      const user = uniqueName('u');
+      const first = await register(keyA, { user_id: user });
+      const second = await register(keyA, { user_id: user });
+      const now = clock.now().getTime();
+      const taken = new Set([first, second].flatMap((d) => [-1, 0, 1].map((s) => totp(d.derived_key, now + s * STEP))));
+      const bad = ['000000', '111111', '222222', '333333', '444444', '555555', '666666'].find((c) => !taken.has(c))!;
+      const answers = await Promise.all(Array.from({ length: 200 }, () => verify(keyA, { user_id: user, otp: bad })));
+      const { wrong, locked } = tally(answers);
+      expect(wrong).toBeLessThanOrEqual(LIMIT);
+      expect(wrong + locked).toBe(200);
+      for (const device of [first, second]) {
+        expect(await failures(device.device_id)).toBe(LIMIT);
+        expect((await api(keyA).get(`/${device.device_id}`)).body.locked).toBe(true);
+      }
+    });
+
+    it('never accepts the right code hidden in a burst of wrong ones after the limit of wrong verdicts', async () => {
+      for (const position of [15, 25]) {
+        clock.advance(STEP);
+        const device = await register(keyA);
+        const now = clock.now().getTime();
+        const bad = wrongCode(device.derived_key, now);
+        const good = totp(device.derived_key, now);
+        const answers = await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            verify(keyA, { device_id: device.device_id, otp: i === position ? good : bad }),
+          ),
+        );
+        const right = answers[position]!;
+        const others = tally(answers.filter((_, i) => i !== position));
+        expect(others.valid).toBe(0);
+        if (right.status === 200) {
+          expect(right.body.valid).toBe(true);
+          // The success reset the count: what the count holds now came after it.
+          expect(others.wrong - (await failures(device.device_id))).toBeLessThan(LIMIT);
+        } else {
+          expect(right.status).toBe(423);
+          expect(others.wrong).toBeLessThanOrEqual(LIMIT);
+        }
+      }
+    });
+
+    it('counts again from zero once the lock lapses, locks again (audited) at the limit, and a success resets', async () => {
+      clock.advance(STEP);
+      const device = await register(keyA);
+      const check = (otp: string) => verify(keyA, { device_id: device.device_id, otp });
+      const badAt = () => wrongCode(device.derived_key, clock.now().getTime());
+      for (let i = 0; i < LIMIT; i++) expect((await check(badAt())).body.valid).toBe(false);
+      expect((await check(badAt())).status).toBe(423);
+
+      clock.advance(15 * 60_000 + 1_000);
+      const first = await check(badAt());
+      expect(first.status).toBe(200);
+      expect(first.body.valid).toBe(false);
+      expect(await failures(device.device_id)).toBe(1);
+      for (let i = 1; i < LIMIT; i++) expect((await check(badAt())).status).toBe(200);
+      const relocked = await check(totp(device.derived_key, clock.now().getTime()));
+      expect(relocked.status).toBe(423);
+      expect(relocked.headers['retry-after']).toBe('900');
+      const locks = await t.dataSource.query(
+        `SELECT details FROM audit_logs WHERE action = 'device.lock' AND details->>'device_id' = $1`,
+        [device.device_id],
+      );
+      expect(locks).toHaveLength(2);
+      expect(locks[1].details).toMatchObject({ failures: LIMIT });
+
+      clock.advance(15 * 60_000 + 1_000);
+      expect((await check(badAt())).status).toBe(200);
+      expect((await check(totp(device.derived_key, clock.now().getTime()))).body.valid).toBe(true);
+      expect(await failures(device.device_id)).toBe(0);
+    });
   });
 
   it('never accepts a code from a deactivated device; reactivation restores it', async () => {

@@ -4,7 +4,7 @@ import { MetricsService } from '../src/metrics/metrics.service.js';
 import { FakeClock } from './support/fake-clock.js';
 import { decodeBase32 } from '../src/otp/base32.js';
 import { generateTotp } from '../src/otp/otp-engine.js';
-import { createUser, PASSWORD, TestUser, uniqueName } from './support/identity.js';
+import { createUser, PASSWORD, stepUp, TestUser, uniqueName } from './support/identity.js';
 import { scratchDatabase, ScratchDatabase } from './support/scratch-database.js';
 import { bootApp, TestApp } from './support/test-app.js';
 
@@ -46,6 +46,7 @@ describe('metrics/me and metrics/system', () => {
     // dave: disabled by an administrator.
     await t.http().patch(`/api/v1/users/${dave.id}`).set(admin.auth).send({ is_active: false }).expect(200);
     // bob: enables MFA; a sign-in without the code is a prompt, not a failure.
+    await stepUp(t, bob);
     const enrol = await post('auth/mfa/enable', bob.auth).expect(200);
     await post('auth/mfa/verify', bob.auth, { code: totpNow(enrol.body.mfa_secret) }).expect(200);
     expect((await post('auth/login', {}, { username: bob.username, password: PASSWORD })).body.mfa_required).toBe(true);

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import type { Response } from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from './support/fake-clock.js';
-import { createUser, login, TestUser, uniqueName } from './support/identity.js';
+import { createUser, login, stepUp, TestUser, uniqueName } from './support/identity.js';
 import { bootApp, TestApp } from './support/test-app.js';
 
 const START = new Date('2026-03-01T12:00:00Z');
@@ -248,6 +249,106 @@ describe('OTP configurations for people', () => {
     expect((await validate(later, config.id, code)).body.is_valid).toBe(true);
   });
 
+  describe('the lock under concurrency and after a lapse', () => {
+    const LIMIT = 10;
+    const failures = async (id: string): Promise<number> =>
+      (await t.dataSource.query('SELECT failed_attempts AS n FROM otp_configs WHERE id = $1', [id]))[0].n;
+    /** A code that matches none of the steps accepted at `at`. */
+    const wrongCode = (secret: string, at: Date): string => {
+      const taken = new Set([-1, 0, 1].map((d) => totpByOathtool(secret, new Date(at.getTime() + d * 30_000))));
+      return ['000000', '111111', '222222', '333333'].find((c) => !taken.has(c))!;
+    };
+
+    /** Every answer is a verdict (200) or a 423 VALIDATION_LOCKED with its Retry-After header. */
+    function tally(answers: Response[]): { valid: number; wrong: number; locked: number } {
+      for (const answer of answers) {
+        expect([200, 423], JSON.stringify(answer.body)).toContain(answer.status);
+        if (answer.status === 423) {
+          expect(answer.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+          expect(answer.body).toMatchObject({
+            code: 'VALIDATION_LOCKED',
+            retry_after: Number(answer.headers['retry-after']),
+            locked_until: expect.any(String),
+          });
+        }
+      }
+      return {
+        valid: answers.filter((a) => a.status === 200 && a.body.is_valid).length,
+        wrong: answers.filter((a) => a.status === 200 && !a.body.is_valid).length,
+        locked: answers.filter((a) => a.status === 423).length,
+      };
+    }
+
+    it(`answers at most ${LIMIT} of 200 concurrent wrong codes as wrong; the rest 423 with Retry-After`, async () => {
+      const config = await newConfig();
+      const bad = wrongCode(config.secret, START);
+      const answers = await Promise.all(Array.from({ length: 200 }, () => validate(alice, config.id, bad)));
+      // Printed before the checks, so a run on code without the rule shows its figure too.
+      const evaluated = answers.filter((a) => a.status !== 423).length;
+      process.stdout.write(
+        `otp/validate: ${evaluated} of 200 concurrent wrong codes evaluated (limit ${LIMIT}), ${200 - evaluated} answered 423\n`,
+      );
+      const { wrong, locked } = tally(answers);
+      expect(wrong).toBe(LIMIT);
+      expect(locked).toBe(200 - LIMIT);
+      expect(await failures(config.id)).toBe(LIMIT);
+    });
+
+    it('never accepts the right code hidden in a burst of wrong ones after the limit of wrong verdicts', async () => {
+      for (const position of [15, 25]) {
+        const config = await newConfig();
+        const bad = wrongCode(config.secret, START);
+        const good = totpByOathtool(config.secret, START);
+        const answers = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => validate(alice, config.id, i === position ? good : bad)),
+        );
+        const right = answers[position]!;
+        const others = tally(answers.filter((_, i) => i !== position));
+        expect(others.valid).toBe(0);
+        if (right.status === 200) {
+          expect(right.body.is_valid).toBe(true);
+          // The success reset the count: what the count holds now came after it.
+          expect(others.wrong - (await failures(config.id))).toBeLessThan(LIMIT);
+        } else {
+          expect(right.status).toBe(423);
+          expect(others.wrong).toBeLessThanOrEqual(LIMIT);
+        }
+      }
+    });
+
+    it('counts again from zero once the lock lapses, locks again (audited) at the limit, and a success resets', async () => {
+      const config = await newConfig();
+      const bad = wrongCode(config.secret, START);
+      for (let i = 0; i < LIMIT; i++) expect((await validate(alice, config.id, bad)).body.is_valid).toBe(false);
+      expect((await validate(alice, config.id, bad)).status).toBe(423);
+
+      clock.advance(15 * 60_000 + 1_000);
+      const later = { ...alice, ...(await login(t, alice.username, alice.password)) };
+      const laterBad = wrongCode(config.secret, clock.now());
+      const first = await validate(later, config.id, laterBad);
+      expect(first.status).toBe(200);
+      expect(first.body.is_valid).toBe(false);
+      expect(await failures(config.id)).toBe(1);
+      for (let i = 1; i < LIMIT; i++) expect((await validate(later, config.id, laterBad)).status).toBe(200);
+      const relocked = await validate(later, config.id, totpByOathtool(config.secret, clock.now()));
+      expect(relocked.status).toBe(423);
+      expect(relocked.headers['retry-after']).toBe('900');
+      const audits = await t.dataSource.query(
+        `SELECT details FROM audit_logs WHERE action = 'otp_config.validation_lock' AND resource_id = $1`,
+        [config.id],
+      );
+      expect(audits).toHaveLength(2);
+      expect(audits[1].details).toMatchObject({ failures: LIMIT, minutes: 15 });
+
+      clock.advance(15 * 60_000 + 1_000);
+      const again = { ...alice, ...(await login(t, alice.username, alice.password)) };
+      expect((await validate(again, config.id, wrongCode(config.secret, clock.now()))).status).toBe(200);
+      const ok = await validate(again, config.id, totpByOathtool(config.secret, clock.now()));
+      expect(ok.body.is_valid).toBe(true);
+      expect(await failures(config.id)).toBe(0);
+    });
+  });
+
   it('refuses bad input with field errors', async () => {
     const cases: Array<[object, string]> = [
       [{ secret: 'NOT*BASE32' }, 'secret'],
@@ -278,6 +379,7 @@ describe('OTP configurations for people', () => {
 
   it('hides one person’s configurations from another (404 everywhere)', async () => {
     const config = await newConfig();
+    await stepUp(t, mallory);
     const as = (path: string) => t.http().get(path).set(mallory.auth);
     for (const res of [
       await as(`/api/v1/otp/configs/${config.id}`),
@@ -337,6 +439,7 @@ describe('OTP configurations for people', () => {
     expect(notAllowed.status).toBe(400);
 
     clock.set(START);
+    await stepUp(t, bob);
     const replaced = await t.http().post(`/api/v1/otp/configs/${totp.id}/secret`).set(bob.auth).send({}).expect(200);
     expect(replaced.body.secret).not.toBe(totp.secret);
     const code = await generate(bob, { config_id: totp.id }).expect(200);
@@ -359,6 +462,7 @@ describe('OTP configurations for people', () => {
 
   it('answers enrolment material as PNG or SVG, and audits the reveal', async () => {
     const config = await newConfig({ issuer: 'Example' });
+    await stepUp(t, alice);
     const png = await t.http().get(`/api/v1/otp/configs/${config.id}/qr`).set(alice.auth).expect(200);
     expect(png.body.format).toBe('png');
     expect(png.body.qr_code).toMatch(/^data:image\/png;base64,/);

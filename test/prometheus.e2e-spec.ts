@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricsRegistry } from '../src/metrics/metrics-registry.js';
 import { decodeBase32 } from '../src/otp/base32.js';
 import { generateTotp } from '../src/otp/otp-engine.js';
-import { createUser, PASSWORD } from './support/identity.js';
+import { createUser, PASSWORD, stepUp } from './support/identity.js';
 import { bootApp, TestApp, testSecret } from './support/test-app.js';
 
 /**
@@ -109,6 +109,7 @@ describe('Prometheus /metrics', () => {
 
   it('counts MFA code checks by outcome', async () => {
     const user = await createUser(t);
+    await stepUp(t, user);
     const enrol = await t.http().post('/api/v1/auth/mfa/enable').set(user.auth).expect(200);
     const secret = decodeBase32(enrol.body.mfa_secret);
     const code = generateTotp({ secret, algorithm: 'sha1', digits: 6, period: 30, now: Date.now() }).code;

@@ -128,7 +128,7 @@ describe('rate-limit trackers and policies', () => {
     ({ ip: '203.0.113.7', ...fields }) as FastifyRequest;
 
   it('key on the caller, else the address', () => {
-    const user = { kind: 'user', userId: 'u1', username: 'a', role: 'user', sessionId: 's' } as const;
+    const user = { kind: 'user', userId: 'u1', username: 'a', role: 'user', sessionId: 's', stepUpAt: null } as const;
     const key = { kind: 'api_key', apiKeyId: 'k1', clientId: 'c', scopes: [] } as const;
     expect(callerTracker(request({ principal: user }))).toBe('user:u1');
     expect(callerTracker(request({ principal: key }))).toBe('key:k1');

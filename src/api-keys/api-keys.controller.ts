@@ -7,7 +7,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { AdminAuth, CurrentUser } from '#src/common/auth/auth.decorators.js';
+import { AdminAuth, CurrentUser, StepUp } from '#src/common/auth/auth.decorators.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { PageQueryDto } from '#src/common/pagination.dto.js';
 import { UuidParam } from '#src/common/validators.js';
@@ -44,7 +44,8 @@ export class ApiKeysController {
 
   @Post(':id/rotate')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Replace the secret of a key; the old secret stops working at once' })
+  @StepUp()
+  @ApiOperation({ summary: 'Replace the secret of a key; the old secret stops working at once (needs a step-up)' })
   @ApiOkResponse({ type: CreatedApiKeyDto })
   rotate(@Param('id', UuidParam) id: string, @CurrentUser() admin: UserPrincipal): Promise<CreatedApiKeyDto> {
     return this.apiKeys.rotate(id, admin);

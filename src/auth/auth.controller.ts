@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, UserAuth } from '#src/common/auth/auth.decorators.js';
+import { ApiBadRequestResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, StepUp, UserAuth } from '#src/common/auth/auth.decorators.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { Public } from '#src/common/public.decorator.js';
 import { RateLimit } from '#src/common/rate-limit/rate-limit.policies.js';
 import { UuidParam } from '#src/common/validators.js';
+import { ApiLockedResponse } from '#src/common/locked-response.decorator.js';
 import { AuthService } from './auth.service.js';
 import {
   ChangePasswordDto,
@@ -18,6 +19,8 @@ import {
   MfaStatusDto,
   RefreshDto,
   SessionResponseDto,
+  StepUpDto,
+  StepUpResponseDto,
   TokenResponseDto,
 } from './dto/auth.dto.js';
 import { MfaService } from './mfa.service.js';
@@ -39,6 +42,7 @@ export class AuthController {
     description: 'Without a needed MFA code the answer is `{"mfa_required": true}` and no tokens.',
   })
   @ApiOkResponse({ type: LoginResponseDto })
+  @ApiLockedResponse('ACCOUNT_LOCKED', 'too many failed sign-ins for this username')
   login(@Body() dto: LoginDto): Promise<LoginResponseDto> {
     return this.auth.login(dto);
   }
@@ -83,14 +87,36 @@ export class AuthController {
   @UserAuth({ allowPendingPasswordChange: true })
   @ApiOperation({ summary: 'Change my password; my other sessions end' })
   @ApiNoContentResponse()
+  @ApiLockedResponse('ACCOUNT_LOCKED', 'too many failed password checks')
   changePassword(@CurrentUser() me: UserPrincipal, @Body() dto: ChangePasswordDto): Promise<void> {
     return this.auth.changePassword(me, dto);
   }
 
-  @Post('mfa/enable')
+  @Post('step-up')
   @HttpCode(200)
   @UserAuth()
-  @ApiOperation({ summary: 'Start TOTP MFA enrolment: secret, otpauth URI and QR code' })
+  @RateLimit('mfaVerify')
+  @ApiOperation({
+    summary: 'Confirm the password (and MFA code) again, to reveal or replace secrets for STEP_UP_TTL',
+    description:
+      'Routes that reveal or replace a secret (QR / otpauth URI of a configuration, a new secret, MFA enable and ' +
+      'disable, API key rotation) answer `403 STEP_UP_REQUIRED` unless this session stepped up within ' +
+      'STEP_UP_TTL (default 300 s). A wrong password or code counts towards the login lockout. A refreshed ' +
+      'session starts without a step-up.',
+  })
+  @ApiOkResponse({ type: StepUpResponseDto })
+  @ApiBadRequestResponse({
+    description: 'STEP_UP_FAILED: the password or the MFA code is wrong; MFA_CODE_REQUIRED: MFA is on, send mfa_code',
+  })
+  stepUp(@CurrentUser() me: UserPrincipal, @Body() dto: StepUpDto): Promise<StepUpResponseDto> {
+    return this.auth.stepUp(me, dto);
+  }
+
+  @Post('mfa/enable')
+  @HttpCode(200)
+  @StepUp()
+  @UserAuth()
+  @ApiOperation({ summary: 'Start TOTP MFA enrolment: secret, otpauth URI and QR code (needs a step-up)' })
   @ApiOkResponse({ type: MfaEnrolmentDto })
   enableMfa(@CurrentUser() me: UserPrincipal): Promise<MfaEnrolmentDto> {
     return this.mfa.enable(me);
@@ -108,10 +134,12 @@ export class AuthController {
 
   @Post('mfa/disable')
   @HttpCode(200)
+  @StepUp()
   @UserAuth()
   @RateLimit('mfaVerify')
-  @ApiOperation({ summary: 'Turn MFA off with the password and a code' })
+  @ApiOperation({ summary: 'Turn MFA off with the password and a code (needs a step-up)' })
   @ApiOkResponse({ type: MfaStatusDto })
+  @ApiLockedResponse('ACCOUNT_LOCKED', 'too many failed password checks')
   async disableMfa(@CurrentUser() me: UserPrincipal, @Body() dto: MfaDisableDto): Promise<MfaStatusDto> {
     await this.auth.confirmPassword(me, dto.password);
     await this.mfa.disable(me, dto.code);

@@ -22,6 +22,9 @@ const RECOVERY_CODES = 10;
 /** The authenticator every MFA user has: SHA-1, 6 digits, 30 s, ±1 step. */
 const MFA_TOTP = { algorithm: 'sha1', digits: 6, period: 30, window: 1 } as const;
 
+/** What a presented MFA code is: accepted (and used up), a replay of a used time step, or wrong. */
+export type MfaCodeVerdict = 'accepted' | 'replay' | 'wrong';
+
 const invalidCode = (): ProblemException =>
   new ProblemException(HttpStatus.BAD_REQUEST, 'INVALID_MFA_CODE', 'The code is not valid.');
 
@@ -65,7 +68,7 @@ export class MfaService {
     if (!user.mfaSecret) {
       throw new ProblemException(HttpStatus.CONFLICT, 'MFA_NOT_STARTED', 'Start with POST /api/v1/auth/mfa/enable.');
     }
-    if (!(await this.checkTotp(user, code))) {
+    if ((await this.checkTotp(user, code)) !== 'accepted') {
       await this.record(this.dataSource.manager, me.userId, 'mfa.confirm', 'failure');
       throw invalidCode();
     }
@@ -86,7 +89,7 @@ export class MfaService {
   async disable(me: UserPrincipal, code: string): Promise<void> {
     const user = await this.users.findWithSecrets(me.userId);
     if (!user.mfaEnabled) throw new ProblemException(HttpStatus.CONFLICT, 'MFA_NOT_ENABLED', 'MFA is not on.');
-    if (!(await this.checkCode(user, code))) {
+    if ((await this.checkCode(user, code)) !== 'accepted') {
       await this.record(this.dataSource.manager, me.userId, 'mfa.disable', 'failure');
       throw invalidCode();
     }
@@ -98,18 +101,18 @@ export class MfaService {
   }
 
   /** A TOTP code (each time step once) or an unused recovery code (used up by this call). */
-  async checkCode(user: UserWithSecrets, code: string): Promise<boolean> {
+  async checkCode(user: UserWithSecrets, code: string): Promise<MfaCodeVerdict> {
     if (/^\d{6,8}$/.test(code)) return this.checkTotp(user, code);
     const [, used] = await this.dataSource.query(
       `UPDATE mfa_recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL`,
       [user.id, hashRecoveryCode(code), this.clock.now()],
     );
     this.metrics.otpVerification('recovery_code', used === 1 ? 'success' : 'failure');
-    return used === 1;
+    return used === 1 ? 'accepted' : 'wrong';
   }
 
-  private async checkTotp(user: UserWithSecrets, code: string): Promise<boolean> {
-    if (!user.mfaSecret) return false;
+  private async checkTotp(user: UserWithSecrets, code: string): Promise<MfaCodeVerdict> {
+    if (!user.mfaSecret) return 'wrong';
     const result = verifyTotp({
       secret: this.cipher.decrypt(user.mfaSecret),
       ...MFA_TOTP,
@@ -121,7 +124,7 @@ export class MfaService {
     const accepted = result.valid && (await this.users.claimMfaStep(user.id, result.step));
     const replayed = result.valid ? !accepted : result.reason === 'replay';
     this.metrics.otpVerification('mfa', accepted ? 'success' : replayed ? 'replay' : 'failure');
-    return accepted;
+    return accepted ? 'accepted' : replayed ? 'replay' : 'wrong';
   }
 
   private record(manager: EntityManager, userId: string, action: string, status: 'success' | 'failure' = 'success') {

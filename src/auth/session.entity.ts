@@ -43,6 +43,10 @@ export class Session {
   @Column({ name: 'user_agent', type: 'varchar', length: 512, nullable: true })
   userAgent: string | null;
 
+  /** When this session last re-authenticated (POST auth/step-up); a new session starts without. */
+  @Column({ name: 'step_up_at', type: 'timestamptz', nullable: true })
+  stepUpAt: Date | null;
+
   @Column({ name: 'last_used_at', type: 'timestamptz' })
   lastUsedAt: Date;
 

@@ -48,7 +48,7 @@ export function routerErrorHandler(headers: HeaderMap) {
       String(request.id),
     );
     void reply
-      .headers({ ...headers, 'x-request-id': String(request.id) })
+      .headers({ ...headers, 'x-request-id': String(request.id), 'cache-control': 'no-store' })
       .code(status)
       .header('content-type', PROBLEM_CONTENT_TYPE)
       .send(problem);
@@ -88,6 +88,7 @@ export class ConnectionRequests {
         const lines = Object.entries({
           ...headers,
           'x-request-id': requestId,
+          'cache-control': 'no-store',
           'content-type': PROBLEM_CONTENT_TYPE,
           'content-length': String(Buffer.byteLength(body)),
           connection: 'close',

@@ -1,14 +1,18 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { loggableError } from './loggable-error.js';
 
 /** Request headers that carry credentials: logged only as "[REDACTED]" when present. */
 export const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'cookie'] as const;
 const REDACTED = '[REDACTED]';
 
-/** The root JSON logger; Fastify gives each request a child carrying its `reqId`. */
+/**
+ * The root JSON logger; Fastify gives each request a child carrying its `reqId`. Errors
+ * (`err`) are logged through loggableError: a database error never with its parameters.
+ */
 export function createRootLogger(level: string, destination?: DestinationStream): Logger {
-  return pino({ level }, destination);
+  return pino({ level, serializers: { err: loggableError } }, destination);
 }
 
 /** Nest's own logging goes through the request's logger when there is one, the root otherwise. */

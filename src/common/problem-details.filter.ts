@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES as HTTP_TITLES } from 'node:http';
+import { loggableError } from './loggable-error.js';
 import {
   PROBLEM_CONTENT_TYPE,
   problemDetails as build,
@@ -28,7 +29,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const problem = this.toProblem(exception, String(request.id ?? ''));
-    if (problem.status >= 500) this.logger.error({ err: exception, requestId: problem.requestId }, 'unhandled error');
+    if (problem.status >= 500) {
+      // Sanitised here as well as by the logger's serializer: whatever logger Nest ends up using.
+      this.logger.error({ err: loggableError(exception), requestId: problem.requestId }, 'unhandled error');
+    }
+    // A problem that says when to come back (423 locks, 429 limits) says it in the header too.
+    if (typeof problem.retry_after === 'number') void reply.header('retry-after', String(problem.retry_after));
     void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
   }
 

@@ -88,6 +88,10 @@ export const ERROR_CODES: Record<string, string> = {
   BODY_TOO_COMPLEX:
     'The body, query or path holds an object with too many keys, an array with too many items, or nests too deeply; `limit` names the limit.',
   INVALID_CHARACTERS: 'A string (or a field name) contains a NUL character or an unpaired UTF-16 surrogate.',
+  STEP_UP_REQUIRED: 'The route reveals or replaces a secret: confirm the password first (POST auth/step-up).',
+  STEP_UP_FAILED: 'The step-up password or MFA code is wrong (counts towards the login lockout).',
+  MFA_CODE_REQUIRED: 'MFA is on for the account: the step-up needs `mfa_code`.',
+  ACCOUNT_LOCKED: 'Too many failed sign-ins or password checks: locked for a while (423, with Retry-After).',
   ...Object.fromEntries(
     Object.values(STATUS_CODES).map((code) => [code, `HTTP ${code.toLowerCase().replaceAll('_', ' ')}.`]),
   ),

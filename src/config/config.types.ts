@@ -49,6 +49,8 @@ export interface AppConfig {
     /** Scales every limit (load tests); 1 in production. */
     readonly multiplier: number;
   };
+  /** How long a step-up (POST auth/step-up) lets a session reveal or replace secrets, seconds. */
+  readonly stepUpTtlSeconds: number;
   readonly lockout: {
     /** Consecutive failed logins that lock an account. */
     readonly maxFailedLogins: number;
@@ -72,13 +74,29 @@ export interface AppConfig {
   readonly healthCacheMs: number;
 }
 
-/** A configuration value is missing or invalid; the message names the variable. */
+/** One variable and what is wrong with it. */
+export interface ConfigProblem {
+  readonly variable: string;
+  readonly message: string;
+}
+
+/** Configuration values are missing or invalid; the message names every variable. */
 export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
+  /** The variable, or the variables comma-separated when several are wrong. */
+  readonly variable: string;
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(variable: string, message: string, problems: readonly ConfigProblem[] = [{ variable, message }]) {
+    super(problems.map((problem) => `${problem.variable}: ${problem.message}`).join('; '));
     this.name = 'ConfigError';
+    this.variable = variable;
+    this.problems = problems;
+  }
+
+  /** One error naming every problem found. */
+  static all(problems: readonly ConfigProblem[]): ConfigError {
+    if (problems.length === 1) return new ConfigError(problems[0].variable, problems[0].message);
+    const variables = [...new Set(problems.map((problem) => problem.variable))].join(', ');
+    return new ConfigError(variables, '', problems);
   }
 }

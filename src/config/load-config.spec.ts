@@ -55,6 +55,46 @@ describe('loadConfig', () => {
     );
   });
 
+  it('names every missing or weak production secret in one message, never quoting a value', () => {
+    const weak = { repeated: 'k'.repeat(40), pattern: 'Secret-1'.repeat(5), skewed: `${'a'.repeat(44)}b` };
+    const error = errorOf({
+      NODE_ENV: 'production',
+      ENCRYPTION_KEYS: `k1:${strong},k2:${weak.repeated}`,
+      MASTER_SECRETS: weak.pattern,
+      METRICS_TOKEN: weak.skewed,
+      API_KEY: 'too-short',
+    });
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.problems.map((p) => p.variable)).toEqual([
+      'DATABASE_URL',
+      'JWT_SECRET',
+      'ENCRYPTION_KEYS',
+      'MASTER_SECRETS',
+      'API_KEY',
+      'METRICS_TOKEN',
+    ]);
+    expect(error.variable).toBe('DATABASE_URL, JWT_SECRET, ENCRYPTION_KEYS, MASTER_SECRETS, API_KEY, METRICS_TOKEN');
+    expect(error.message).toContain('JWT_SECRET: is required');
+    expect(error.message).toContain('ENCRYPTION_KEYS: secret "k2" is too weak: one character repeated');
+    expect(error.message).toContain('MASTER_SECRETS: secret "k1" is too weak: a 8-character pattern repeated');
+    expect(error.message).toMatch(/METRICS_TOKEN: is too weak: about \d+ bits of entropy/);
+    expect(error.message).toContain('API_KEY: is too weak: use at least 32 random characters');
+    for (const value of Object.values(weak)) expect(error.message).not.toContain(value.slice(0, 8));
+  });
+
+  it('refuses low-entropy secrets in production only', () => {
+    expect(errorOf({ ...production, JWT_SECRET: 'j'.repeat(48) }).message).toMatch(/JWT_SECRET: is too weak/);
+    const dataDir = mkdtempSync(join(tmpdir(), 'otp-config-'));
+    const { config } = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir, JWT_SECRET: 'j'.repeat(48) });
+    expect(config.jwt.secret).toBe('j'.repeat(48));
+  });
+
+  it('lets a step-up count for STEP_UP_TTL seconds, 300 by default', () => {
+    expect(loadConfig(production).config.stepUpTtlSeconds).toBe(300);
+    expect(loadConfig({ ...production, STEP_UP_TTL: '120' }).config.stepUpTtlSeconds).toBe(120);
+    expect(errorOf({ ...production, STEP_UP_TTL: '5' }).variable).toBe('STEP_UP_TTL');
+  });
+
   it('refuses an active key id that is not in the ring', () => {
     expect(errorOf({ ...production, ENCRYPTION_ACTIVE_KEY_ID: 'k9' }).variable).toBe('ENCRYPTION_ACTIVE_KEY_ID');
   });

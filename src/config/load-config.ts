@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { deriveKeyFromSecret, parseKeyRing } from '#src/crypto/secret-cipher.js';
-import { AppConfig, ConfigError, NodeEnv } from './config.types.js';
+import { AppConfig, ConfigError, ConfigProblem, NodeEnv } from './config.types.js';
+import { secretWeakness } from './secret-strength.js';
 
 type Env = Record<string, string | undefined>;
 
 /** Secrets that production must be given and development may generate. */
 export const GENERATED_SECRETS = ['JWT_SECRET', 'ENCRYPTION_KEYS', 'MASTER_SECRETS'] as const;
-const MIN_SECRET_LENGTH = 32;
 
 export interface LoadedConfig {
   config: AppConfig;
@@ -26,19 +26,27 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
   const warnings: string[] = [];
   const secrets = nodeEnv === 'production' ? env : withDevSecrets(env, dataDir, warnings);
   const databaseUrl = str(env, 'DATABASE_URL');
-  if (nodeEnv === 'production' && !databaseUrl) {
-    throw new ConfigError(
-      'DATABASE_URL',
-      'is required in production (the embedded database is for trying the service)',
-    );
-  }
 
-  const encryptionRing = parseRing('ENCRYPTION_KEYS', requiredSecret(secrets, 'ENCRYPTION_KEYS'));
+  // Every missing or weak secret is reported at once, not one per attempt to start.
+  const production = nodeEnv === 'production';
+  const secretRules = new SecretRules(production);
+  if (production && !databaseUrl) {
+    secretRules.problems.push({
+      variable: 'DATABASE_URL',
+      message: 'is required in production (the embedded database is for trying the service)',
+    });
+  }
+  const jwtSecret = secretRules.required(secrets, 'JWT_SECRET');
+  const encryptionRing = secretRules.requiredRing(secrets, 'ENCRYPTION_KEYS');
+  const masterRing = secretRules.requiredRing(secrets, 'MASTER_SECRETS');
+  const bootstrapApiKey = secretRules.optional(env, 'API_KEY');
+  const metricsToken = secretRules.optional(env, 'METRICS_TOKEN');
+  if (secretRules.problems.length > 0) throw ConfigError.all(secretRules.problems);
+
   const activeKeyId = str(env, 'ENCRYPTION_ACTIVE_KEY_ID') ?? [...encryptionRing.keys()][0];
   if (!encryptionRing.has(activeKeyId)) {
     throw new ConfigError('ENCRYPTION_ACTIVE_KEY_ID', `"${activeKeyId}" is not an id in ENCRYPTION_KEYS`);
   }
-  const masterRing = parseRing('MASTER_SECRETS', requiredSecret(secrets, 'MASTER_SECRETS'));
   const masterSecrets = new Map<number, Buffer>();
   for (const [id, secret] of masterRing) {
     const version = id === 'k1' ? 1 : Number(id);
@@ -66,7 +74,7 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
     },
     redisUrl: str(env, 'REDIS_URL'),
     jwt: {
-      secret: requiredSecret(secrets, 'JWT_SECRET'),
+      secret: jwtSecret,
       accessTtlSeconds: int(env, 'JWT_ACCESS_TTL', 900, 60, 86_400),
       refreshTtlSeconds: int(env, 'JWT_REFRESH_TTL', 604_800, 300, 7_776_000),
       issuer: str(env, 'JWT_ISSUER') ?? 'otp-service',
@@ -82,14 +90,14 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
       email: str(env, 'ADMIN_EMAIL'),
       password: str(env, 'ADMIN_PASSWORD'),
     },
-    bootstrapApiKey: optionalSecret(env, 'API_KEY'),
+    bootstrapApiKey,
     trustProxy: bool(env, 'TRUST_PROXY', false),
     corsOrigins: (str(env, 'CORS_ORIGINS') ?? '')
       .split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
-    metricsToken: optionalSecret(env, 'METRICS_TOKEN'),
+    metricsToken,
     metricsSystemCacheMs: int(env, 'METRICS_SYSTEM_CACHE_MS', 5000, 0, 300_000),
     docsEnabled: bool(env, 'DOCS_ENABLED', true),
     bodyLimitBytes: int(env, 'BODY_LIMIT', 1_048_576, 1024, 50 * 1_048_576),
@@ -103,6 +111,7 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
       defaultPerMinute: int(env, 'RATE_LIMIT_DEFAULT_PER_MINUTE', 600, 1, 1_000_000),
       multiplier: int(env, 'RATE_LIMIT_MULTIPLIER', 1, 1, 1_000_000),
     },
+    stepUpTtlSeconds: int(env, 'STEP_UP_TTL', 300, 30, 3600),
     lockout: {
       maxFailedLogins: int(env, 'LOGIN_MAX_FAILURES', 5, 1, 100),
       lockMinutes: int(env, 'LOGIN_LOCK_MINUTES', 15, 1, 1440),
@@ -149,36 +158,51 @@ function str(env: Env, name: string): string | undefined {
   return value ? value : undefined;
 }
 
-function requiredSecret(env: Env, name: string): string {
-  const value = str(env, name);
-  if (!value) throw new ConfigError(name, 'is required');
-  if (value.length < MIN_SECRET_LENGTH) {
-    throw new ConfigError(name, `is too weak: use at least ${MIN_SECRET_LENGTH} random characters`);
-  }
-  return value;
-}
+/**
+ * Checks secrets and collects what is wrong with each, so one message can name them all.
+ * Every environment needs 32 characters; production also refuses low-entropy values.
+ */
+class SecretRules {
+  readonly problems: ConfigProblem[] = [];
 
-function optionalSecret(env: Env, name: string): string | undefined {
-  const value = str(env, name);
-  if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
-    throw new ConfigError(name, `is too weak: use at least ${MIN_SECRET_LENGTH} random characters`);
-  }
-  return value;
-}
+  constructor(private readonly production: boolean) {}
 
-function parseRing(name: string, spec: string): Map<string, string> {
-  let ring: Map<string, string>;
-  try {
-    ring = parseKeyRing(spec);
-  } catch (error) {
-    throw new ConfigError(name, (error as Error).message);
+  /** The value, or '' after recording why it is missing or weak. */
+  required(env: Env, name: string): string {
+    const value = str(env, name);
+    if (value === undefined) this.problems.push({ variable: name, message: 'is required' });
+    else if (this.acceptable(name, value)) return value;
+    return '';
   }
-  for (const [id, secret] of ring) {
-    if (secret.length < MIN_SECRET_LENGTH) {
-      throw new ConfigError(name, `secret "${id}" is too weak: use at least ${MIN_SECRET_LENGTH} random characters`);
+
+  optional(env: Env, name: string): string | undefined {
+    const value = str(env, name);
+    return value === undefined || this.acceptable(name, value) ? value : undefined;
+  }
+
+  /** A required key ring (`id:secret,...` or one bare secret), each secret checked; empty after a problem. */
+  requiredRing(env: Env, name: string): Map<string, string> {
+    const spec = str(env, name);
+    if (spec === undefined) {
+      this.problems.push({ variable: name, message: 'is required' });
+      return new Map();
     }
+    let ring: Map<string, string>;
+    try {
+      ring = parseKeyRing(spec);
+    } catch (error) {
+      this.problems.push({ variable: name, message: (error as Error).message });
+      return new Map();
+    }
+    const weak = [...ring].filter(([id, secret]) => !this.acceptable(name, secret, `secret "${id}" `));
+    return weak.length === 0 ? ring : new Map();
   }
-  return ring;
+
+  private acceptable(name: string, value: string, subject = ''): boolean {
+    const weakness = secretWeakness(value, { entropy: this.production });
+    if (weakness) this.problems.push({ variable: name, message: `${subject}${weakness}` });
+    return weakness === null;
+  }
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {

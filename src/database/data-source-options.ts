@@ -1,4 +1,5 @@
 import { DataSourceOptions } from 'typeorm';
+import { DatabaseLogger } from './database-logger.js';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -23,5 +24,7 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
     installExtensions: false,
     uuidExtension: 'pgcrypto',
     extra: { max: settings.poolSize, connectionTimeoutMillis: 5000 },
+    // Statements and error codes, never parameter values.
+    logger: new DatabaseLogger(),
   };
 }

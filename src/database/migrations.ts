@@ -6,6 +6,8 @@ import { AuditActionStatusIndex1795411000000 } from '../../migrations/1795411000
 import { OtpConfigs1795406000000 } from '../../migrations/1795406000000-OtpConfigs.js';
 import { Devices1795407000000 } from '../../migrations/1795407000000-Devices.js';
 import { UsageKeys1795408000000 } from '../../migrations/1795408000000-UsageKeys.js';
+import { LoginFailures1795413000000 } from '../../migrations/1795413000000-LoginFailures.js';
+import { SessionStepUp1795414000000 } from '../../migrations/1795414000000-SessionStepUp.js';
 
 /** Every migration in order, listed explicitly (a glob silently finds nothing under some loaders). */
 export const MIGRATIONS = [
@@ -17,4 +19,6 @@ export const MIGRATIONS = [
   AuditQueryIndexes1795409000000,
   StatsIndexes1795410000000,
   AuditActionStatusIndex1795411000000,
+  LoginFailures1795413000000,
+  SessionStepUp1795414000000,
 ];

@@ -5,11 +5,11 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiKeyAuth, CurrentClient } from '#src/common/auth/auth.decorators.js';
 import type { ClientPrincipal } from '#src/common/auth/principal.js';
+import { ApiLockedResponse } from '#src/common/locked-response.decorator.js';
 import { DevicesService } from './devices.service.js';
 import {
   DeviceIdParam,
@@ -47,7 +47,7 @@ export class DevicesController {
   @ApiOkResponse({ type: DeviceVerifyResultDto })
   @ApiNotFoundResponse({ description: 'DEVICE_NOT_FOUND' })
   @ApiConflictResponse({ description: "DEVICE_REKEY_REQUIRED: the device's master secret version is gone" })
-  @ApiResponse({ status: 423, description: 'DEVICE_LOCKED: too many failed verifications' })
+  @ApiLockedResponse('DEVICE_LOCKED', 'too many failed verifications')
   verify(@Body() dto: VerifyDeviceDto, @CurrentClient() client: ClientPrincipal): Promise<DeviceVerifyResultDto> {
     return this.devices.verify(client, dto);
   }

@@ -6,6 +6,7 @@ import type { AuditStatus } from '#src/audit/audit-log.entity.js';
 import type { ClientPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
 import type { Page } from '#src/common/pagination.dto.js';
+import { countedOutcome, type CountedRow, isLocked, lockedProblem, lockEnd, lockSql } from '#src/common/lockout.js';
 import { ProblemException } from '#src/common/problem.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
@@ -62,12 +63,33 @@ const KEY_ROW_COLUMNS = `id, device_id, user_id, key_version, key_generation, de
 const notFound = (): ProblemException =>
   new ProblemException(HttpStatus.NOT_FOUND, 'DEVICE_NOT_FOUND', 'No such device.');
 
-const locked = (): ProblemException =>
-  new ProblemException(
-    HttpStatus.LOCKED,
-    'DEVICE_LOCKED',
-    'Too many failed verifications: the device is locked for a while.',
-  );
+const locked = (lockedUntil: Date, now: Date): ProblemException =>
+  lockedProblem('DEVICE_LOCKED', 'Too many failed verifications: the device is locked for a while.', lockedUntil, now);
+
+/** The lock columns of a device, for the claim ($3 is now) and for counting a failure. */
+const CLAIM_LOCK = lockSql({ failures: 'failed_attempts', lockedUntil: 'locked_until', now: '$3' });
+const FAILURE_LOCK = lockSql({
+  failures: 'failed_attempts',
+  lockedUntil: 'locked_until',
+  now: '$2',
+  maxFailures: '$3',
+  lockUntil: '$4',
+});
+
+/**
+ * One more consecutive failure on each device tried, unless it is locked (no row for it then);
+ * at the limit the device locks. The count and the verdict are one statement; the rows are
+ * locked in id order first, so concurrent counts over several devices cannot deadlock.
+ */
+const COUNT_FAILURE = `
+  WITH tried AS (SELECT id FROM devices WHERE id = ANY($1) ORDER BY id FOR UPDATE)
+  UPDATE devices SET ${FAILURE_LOCK.countFailure}
+    FROM tried
+   WHERE devices.id = tried.id AND is_active AND ${FAILURE_LOCK.notLocked}
+  RETURNING devices.id, ${FAILURE_LOCK.returning}`;
+
+/** The earliest end among locks (the first moment one of the devices can verify again). */
+const earliest = (dates: Date[]): Date => new Date(Math.min(...dates.map((d) => d.getTime())));
 
 @Injectable()
 export class DevicesService {
@@ -117,20 +139,23 @@ export class DevicesService {
   /**
    * Checks a device TOTP. A code is accepted once (its step must be past the device's last
    * accepted step, claimed by one conditional UPDATE), inactive devices never match, and
-   * consecutive failures lock the device. By user_id, the user's active devices are tried.
+   * consecutive failures lock the device. By user_id, the user's active devices that are not
+   * locked are tried; a wrong code is answered "wrong" only when it counted on every device it
+   * was checked against, so no device ever answers more than its limit of wrong guesses.
    */
   async verify(client: ClientPrincipal, dto: VerifyDeviceDto): Promise<DeviceVerifyResultDto> {
     const now = this.clock.now();
     const candidates = await this.candidates(client, dto);
     const byDevice = dto.device_id !== undefined;
-    const usable = candidates.filter((d) => d.is_active && !(d.locked_until && d.locked_until > now));
+    const usable = candidates.filter((d) => d.is_active && !isLocked(d.locked_until, now));
 
     if (usable.length === 0) {
-      const anyLocked = candidates.some((d) => d.is_active && d.locked_until && d.locked_until > now);
-      const reason = anyLocked ? 'locked' : 'inactive';
-      await this.recordVerifyFailure(client, candidates, reason, dto, this.dataSource.manager);
-      this.metrics.otpVerification('device', anyLocked ? 'locked' : 'failure');
-      if (anyLocked) throw locked();
+      const lockEnds = candidates.flatMap((d) =>
+        d.is_active && isLocked(d.locked_until, now) ? [d.locked_until] : [],
+      );
+      if (lockEnds.length > 0) return this.refuseLocked(client, candidates, dto, earliest(lockEnds), now);
+      await this.recordVerifyFailure(client, candidates, 'inactive', dto, this.dataSource.manager);
+      this.metrics.otpVerification('device', 'failure');
       return { valid: false, device_id: byDevice ? dto.device_id! : null };
     }
 
@@ -161,19 +186,30 @@ export class DevicesService {
         now,
         this.auditEntry(client, 'device.verify', 'success', refOf(device, client.clientId), { drift: result.drift }),
       );
-      if (!accepted) await this.recordVerifyFailure(client, [device], 'replay', dto, this.dataSource.manager);
-      this.metrics.otpVerification('device', accepted ? 'success' : 'replay');
-      if (accepted) return { valid: true, device_id: device.device_id, drift: result.drift };
+      if (accepted) {
+        this.metrics.otpVerification('device', 'success');
+        return { valid: true, device_id: device.device_id, drift: result.drift };
+      }
+      // The step was used already, or the lock landed first (423: a right code is never "wrong").
+      const [lockEnd] = await this.lockEnds([device.id], now);
+      if (lockEnd) return this.refuseLocked(client, [device], dto, lockEnd, now);
+      await this.recordVerifyFailure(client, [device], 'replay', dto, this.dataSource.manager);
+      this.metrics.otpVerification('device', 'replay');
       return { valid: false, device_id: device.device_id };
     }
 
     // A replay is someone presenting a code that was valid: it is refused but is no guess.
     if (replayed) {
       await this.recordVerifyFailure(client, usable, 'replay', dto, this.dataSource.manager);
-    } else {
-      await this.dataSource.transaction((manager) => this.countFailure(manager, client, usable, dto, now));
+      this.metrics.otpVerification('device', 'replay');
+      return { valid: false, device_id: byDevice ? dto.device_id! : null };
     }
-    this.metrics.otpVerification('device', replayed ? 'replay' : 'failure');
+    const tried = keyed.map((k) => k.device);
+    const lockEnds = await this.dataSource.transaction((manager) =>
+      this.countFailure(manager, client, tried, dto, now),
+    );
+    if (lockEnds.length > 0) return this.refuseLocked(client, tried, dto, earliest(lockEnds), now);
+    this.metrics.otpVerification('device', 'failure');
     return { valid: false, device_id: byDevice ? dto.device_id! : null };
   }
 
@@ -302,13 +338,12 @@ export class DevicesService {
     return rows;
   }
 
-  /** Accepts `step` for the device unless it, or a later step, was accepted already (one statement). */
   /** Accepts the step once (replay guard, lock, active) and appends its audit record in the same statement. */
   private async claimStep(id: string, step: number, now: Date, audit: AuditEntry): Promise<boolean> {
     const changed = await this.audit.recordWithChange(
       `UPDATE devices SET last_used_step = $2, usage_count = usage_count + 1, last_used_at = $3,
-        verified_at = COALESCE(verified_at, $3), failed_attempts = 0
-      WHERE id = $1 AND is_active AND (locked_until IS NULL OR locked_until <= $3)
+        verified_at = COALESCE(verified_at, $3), ${CLAIM_LOCK.reset}
+      WHERE id = $1 AND is_active AND ${CLAIM_LOCK.notLocked}
         AND (last_used_step IS NULL OR last_used_step < $2)
       RETURNING id`,
       [id, step, now],
@@ -317,34 +352,63 @@ export class DevicesService {
     return changed === 1;
   }
 
-  /** One more consecutive failure on each device tried; the one reaching the limit locks. */
+  /**
+   * Counts a wrong code on each device it was checked against, and audits it and every lock it
+   * set (again after a lapsed lock too). A device that was locked meanwhile is not counted: then
+   * the answer must be 423, and this answers the lock ends of those devices (empty: all counted).
+   */
   private async countFailure(
     manager: EntityManager,
     client: ClientPrincipal,
     tried: DeviceKeyRow[],
     dto: VerifyDeviceDto,
     now: Date,
-  ): Promise<void> {
-    const { maxFailures, lockMinutes } = this.config.devices;
-    const lockUntil = new Date(now.getTime() + lockMinutes * 60_000);
-    const [rows] = await manager.query(
-      `UPDATE devices SET
-        failed_attempts = CASE WHEN failed_attempts + 1 >= $2 THEN 0 ELSE failed_attempts + 1 END,
-        locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $4 ELSE locked_until END
-      WHERE id = ANY($1) AND is_active AND (locked_until IS NULL OR locked_until <= $3)
-      RETURNING id, locked_until = $4 AS locked_now`,
-      [tried.map((d) => d.id), maxFailures, now, lockUntil],
-    );
-    await this.recordVerifyFailure(client, tried, 'mismatch', dto, manager);
-    const lockedIds = new Set(
-      (rows as Array<{ id: string; locked_now: boolean }>).filter((r) => r.locked_now).map((r) => r.id),
-    );
-    for (const device of tried.filter((d) => lockedIds.has(d.id))) {
+  ): Promise<Date[]> {
+    const rule = this.config.devices;
+    const ids = tried.map((d) => d.id);
+    const [rows] = await manager.query<[Array<CountedRow & { id: string }>, number]>(COUNT_FAILURE, [
+      ids,
+      now,
+      rule.maxFailures,
+      lockEnd(rule, now),
+    ]);
+    const counted = new Map(rows.map((row) => [row.id, countedOutcome(row)]));
+    const missed = ids.filter((id) => !counted.has(id));
+    if (missed.length === 0) await this.recordVerifyFailure(client, tried, 'mismatch', dto, manager);
+    for (const device of tried) {
+      const outcome = counted.get(device.id);
+      if (!outcome?.counted || !outcome.lockedNow) continue;
       await this.record(manager, client, 'device.lock', 'success', refOf(device, client.clientId), {
-        failures: maxFailures,
-        locked_until: lockUntil.toISOString(),
+        failures: outcome.failures,
+        locked_until: outcome.lockedUntil?.toISOString(),
       });
     }
+    if (missed.length === 0) return [];
+    const ends = await this.lockEnds(missed, now, manager);
+    // Locked and then unlocked again before this read (or deactivated): still no verdict.
+    return ends.length > 0 ? ends : [now];
+  }
+
+  /** The lock ends of those of the devices that are locked now. */
+  private async lockEnds(ids: string[], now: Date, manager: EntityManager = this.dataSource.manager): Promise<Date[]> {
+    const rows = await manager.query<{ locked_until: Date | null }[]>(
+      'SELECT locked_until FROM devices WHERE id = ANY($1)',
+      [ids],
+    );
+    return rows.flatMap((row) => (isLocked(row.locked_until, now) ? [row.locked_until] : []));
+  }
+
+  /** 423 while the device (by user_id: every usable device) is locked; the refusal is audited. */
+  private async refuseLocked(
+    client: ClientPrincipal,
+    tried: DeviceKeyRow[],
+    dto: VerifyDeviceDto,
+    lockedUntil: Date,
+    now: Date,
+  ): Promise<never> {
+    await this.recordVerifyFailure(client, tried, 'locked', dto, this.dataSource.manager);
+    this.metrics.otpVerification('device', 'locked');
+    throw locked(lockedUntil, now);
   }
 
   private recordVerifyFailure(

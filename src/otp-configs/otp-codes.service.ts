@@ -1,9 +1,10 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
+import { countedOutcome, type CountedRow, isLocked, lockedProblem, lockEnd, lockSql } from '#src/common/lockout.js';
 import { ProblemException } from '#src/common/problem.js';
 import { currentRequestContext } from '#src/common/request-context.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
@@ -40,12 +41,21 @@ const hotpOnly = (): ProblemException =>
 const totpOnly = (): ProblemException =>
   new ProblemException(HttpStatus.BAD_REQUEST, 'TOTP_ONLY', 'Live codes exist for TOTP configurations only.');
 
+/** The lock columns of a configuration, for the claims ($3 is now) and for counting a failure. */
+const CLAIM_LOCK = lockSql({ failures: 'failed_attempts', lockedUntil: 'locked_until', now: '$3' });
+const FAILURE_LOCK = lockSql({
+  failures: 'failed_attempts',
+  lockedUntil: 'locked_until',
+  now: '$2',
+  maxFailures: '$3',
+  lockUntil: '$4',
+});
+
 /** One statement claims the step (replay guard + lock check) and records the success, so it is atomic and cheap. */
 const CLAIM_TOTP_STEP = `
   WITH claimed AS (
-    UPDATE otp_configs SET last_used_step = $2, failed_attempts = 0, locked_until = NULL, updated_at = $3
-     WHERE id = $1 AND is_active AND (last_used_step IS NULL OR last_used_step < $2)
-       AND (locked_until IS NULL OR locked_until <= $3)
+    UPDATE otp_configs SET last_used_step = $2, ${CLAIM_LOCK.reset}, updated_at = $3
+     WHERE id = $1 AND is_active AND (last_used_step IS NULL OR last_used_step < $2) AND ${CLAIM_LOCK.notLocked}
     RETURNING id, owner_id)
   INSERT INTO otp_events (user_id, config_id, event_type, drift, ip, user_agent, created_at)
   SELECT owner_id, id, 'validate_success', $4, $5, $6, $3 FROM claimed
@@ -54,8 +64,8 @@ const CLAIM_TOTP_STEP = `
 /** Moves the HOTP counter past the match, only from the counter the check started from. */
 const ADVANCE_HOTP_COUNTER = `
   WITH advanced AS (
-    UPDATE otp_configs SET counter = $2, failed_attempts = 0, locked_until = NULL, updated_at = $3
-     WHERE id = $1 AND is_active AND counter = $7 AND (locked_until IS NULL OR locked_until <= $3)
+    UPDATE otp_configs SET counter = $2, ${CLAIM_LOCK.reset}, updated_at = $3
+     WHERE id = $1 AND is_active AND counter = $7 AND ${CLAIM_LOCK.notLocked}
     RETURNING id, owner_id)
   INSERT INTO otp_events (user_id, config_id, event_type, drift, ip, user_agent, created_at)
   SELECT owner_id, id, 'validate_success', $4, $5, $6, $3 FROM advanced
@@ -72,13 +82,15 @@ const CONSUME_HOTP_COUNTER = `
     SELECT owner_id, id, 'generate', $4, $5, $3 FROM bumped)
   SELECT counter FROM bumped`;
 
-/** Counts a failure; at the threshold the configuration locks. Answers whether this failure locked it. */
+/**
+ * Counts a failure unless the configuration is locked (no row then: the answer is 423); at the
+ * limit it locks. The verdict and the count are one statement, so concurrent guesses are counted
+ * one by one and none is answered "wrong" once the lock is on.
+ */
 const COUNT_FAILURE = `
-  UPDATE otp_configs
-     SET failed_attempts = failed_attempts + 1,
-         locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3::timestamptz ELSE locked_until END
-   WHERE id = $1
-  RETURNING failed_attempts`;
+  UPDATE otp_configs SET ${FAILURE_LOCK.countFailure}
+   WHERE id = $1 AND ${FAILURE_LOCK.notLocked}
+  RETURNING ${FAILURE_LOCK.returning}`;
 
 /** Codes of a person's configurations: generate, validate (once per step), resynchronise, bulk and live views. */
 @Injectable()
@@ -181,16 +193,27 @@ export class OtpCodesService {
         };
       }
     }
-    if (match && (await this.claim(config, now, match))) {
-      this.metrics.otpVerification('config', 'success');
-      return { is_valid: true, config_id: config.id, message: 'The code is valid.', drift: match.drift };
+    if (match) {
+      if (await this.claim(config, now, match)) {
+        this.metrics.otpVerification('config', 'success');
+        return { is_valid: true, config_id: config.id, message: 'The code is valid.', drift: match.drift };
+      }
+      // A matching code that lost its claim was used already, or the lock landed first (423:
+      // a right code is never answered "wrong").
+      const lockedUntil = await this.lockedUntil(config.id, now);
+      if (lockedUntil) this.refuseLocked(lockedUntil, now);
+      replayed = true;
     }
-    // A matching code that lost its claim was used already. A replay is refused but is not
-    // a guess, so it does not count towards the lock (a double submit must not lock anyone out).
-    replayed ||= match !== null;
-    this.metrics.otpVerification('config', replayed ? 'replay' : 'failure');
-    if (replayed) await this.events.record(this.dataSource.manager, me.userId, 'validate_failure', [config.id]);
-    else await this.countFailure(me, config, now);
+    // A replay is refused but is not a guess, so it does not count towards the lock (a double
+    // submit must not lock anyone out).
+    if (replayed) {
+      this.metrics.otpVerification('config', 'replay');
+      await this.events.record(this.dataSource.manager, me.userId, 'validate_failure', [config.id]);
+    } else {
+      const lockedUntil = await this.countFailure(me, config, now);
+      if (lockedUntil) this.refuseLocked(lockedUntil, now);
+      this.metrics.otpVerification('config', 'failure');
+    }
     return { is_valid: false, config_id: config.id, message: INVALID_CODE };
   }
 
@@ -230,7 +253,8 @@ export class OtpCodesService {
         return { resynchronized: true, config_id: config.id, next_counter: result.nextCounter };
       }
     }
-    await this.countFailure(me, config, now);
+    const lockedUntil = await this.countFailure(me, config, now);
+    if (lockedUntil) this.refuseLocked(lockedUntil, now);
     throw new ProblemException(
       HttpStatus.BAD_REQUEST,
       'RESYNC_FAILED',
@@ -323,15 +347,30 @@ export class OtpCodesService {
   }
 
   private assertNotLocked(config: OtpConfig, now: Date): void {
-    if (config.lockedUntil && config.lockedUntil > now) {
-      const retryAfter = Math.ceil((config.lockedUntil.getTime() - now.getTime()) / 1000);
-      throw new ProblemException(
-        HttpStatus.LOCKED,
-        'VALIDATION_LOCKED',
-        `Too many failed validations; this configuration accepts codes again in ${retryAfter} seconds.`,
-        { locked_until: config.lockedUntil.toISOString(), retry_after: retryAfter },
-      );
-    }
+    if (isLocked(config.lockedUntil, now)) this.refuseLocked(config.lockedUntil, now);
+  }
+
+  private refuseLocked(lockedUntil: Date, now: Date): never {
+    this.metrics.otpVerification('config', 'locked');
+    throw lockedProblem(
+      'VALIDATION_LOCKED',
+      'Too many failed validations: this configuration is locked for a while.',
+      lockedUntil,
+      now,
+    );
+  }
+
+  /** The lock end, read after a statement found the configuration locked; null when it is not locked now. */
+  private async lockedUntil(
+    id: string,
+    now: Date,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<Date | null> {
+    const [row] = await manager.query<{ locked_until: Date | null }[]>(
+      'SELECT locked_until FROM otp_configs WHERE id = $1',
+      [id],
+    );
+    return isLocked(row?.locked_until, now) ? row!.locked_until : null;
   }
 
   /** True when this request won the step (or counter): concurrent or replayed uses of a code find it taken. */
@@ -354,18 +393,24 @@ export class OtpCodesService {
     return rows.length === 1;
   }
 
-  private async countFailure(me: UserPrincipal, config: OtpConfig, now: Date): Promise<void> {
-    const { maxFailures, lockMinutes } = this.config.otp;
-    const lockUntil = new Date(now.getTime() + lockMinutes * 60_000);
-    await this.dataSource.transaction(async (manager) => {
-      const [rows] = await manager.query<[{ failed_attempts: number }[], number]>(COUNT_FAILURE, [
+  /**
+   * Counts a wrong code (with its event) unless the configuration is locked; the failure that
+   * locks it, again after a lapsed lock too, is audited. Answers the lock end when the lock
+   * came first (nothing counted: answer 423), else null.
+   */
+  private async countFailure(me: UserPrincipal, config: OtpConfig, now: Date): Promise<Date | null> {
+    const rule = this.config.otp;
+    return this.dataSource.transaction(async (manager) => {
+      const [rows] = await manager.query<[CountedRow[], number]>(COUNT_FAILURE, [
         config.id,
-        maxFailures,
-        lockUntil,
+        now,
+        rule.maxFailures,
+        lockEnd(rule, now),
       ]);
+      const outcome = countedOutcome(rows[0]);
+      if (!outcome.counted) return (await this.lockedUntil(config.id, now, manager)) ?? now;
       await this.events.record(manager, me.userId, 'validate_failure', [config.id]);
-      // Exactly the failure that reaches the threshold reports the lock.
-      if (rows[0]?.failed_attempts === maxFailures) {
+      if (outcome.lockedNow) {
         await this.audit.record(
           {
             actorType: 'user',
@@ -374,11 +419,16 @@ export class OtpCodesService {
             resource: 'otp_config',
             resourceId: config.id,
             status: 'success',
-            details: { failures: maxFailures, minutes: lockMinutes },
+            details: {
+              failures: outcome.failures,
+              minutes: rule.lockMinutes,
+              locked_until: outcome.lockedUntil?.toISOString(),
+            },
           },
           manager,
         );
       }
+      return null;
     });
   }
 }

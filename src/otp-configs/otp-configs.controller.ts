@@ -10,10 +10,11 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { CurrentUser, UserAuth } from '#src/common/auth/auth.decorators.js';
+import { CurrentUser, StepUp, UserAuth } from '#src/common/auth/auth.decorators.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { RateLimit } from '#src/common/rate-limit/rate-limit.policies.js';
 import { UuidParam } from '#src/common/validators.js';
+import { ApiLockedResponse } from '#src/common/locked-response.decorator.js';
 import {
   CreatedOtpConfigDto,
   CreateOtpConfigDto,
@@ -86,7 +87,10 @@ export class OtpConfigsController {
 
   @Post(':id/secret')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Replace the secret (generated, or supplied); the new one is in this answer only' })
+  @StepUp()
+  @ApiOperation({
+    summary: 'Replace the secret (generated, or supplied); the new one is in this answer only (needs a step-up)',
+  })
   @ApiOkResponse({ type: CreatedOtpConfigDto })
   replaceSecret(
     @CurrentUser() me: UserPrincipal,
@@ -105,9 +109,11 @@ export class OtpConfigsController {
   }
 
   @Get(':id/qr')
+  @StepUp()
   @ApiOperation({
     summary:
       'Enrolment material: otpauth URI and QR code (PNG data URL; SVG with ?format=svg or Accept: image/svg+xml)',
+    description: 'The URI carries the secret: the session must have stepped up (POST auth/step-up) within STEP_UP_TTL.',
   })
   @ApiProduces('application/json', 'image/svg+xml')
   @ApiOkResponse({ type: OtpQrDto })
@@ -120,7 +126,6 @@ export class OtpConfigsController {
   ): Promise<OtpQrDto | string> {
     const wantsSvgImage = !query.format && /image\/svg\+xml/.test(accept ?? '');
     const answer = await this.configs.qr(me, id, wantsSvgImage ? 'svg' : (query.format ?? 'png'));
-    void reply.header('cache-control', 'no-store');
     if (!wantsSvgImage) return answer;
     void reply.type('image/svg+xml');
     return answer.qr_code;
@@ -131,6 +136,7 @@ export class OtpConfigsController {
   @RateLimit('otpValidate')
   @ApiOperation({ summary: 'HOTP: resynchronise the counter with two consecutive codes from the token' })
   @ApiOkResponse({ type: ResyncResultDto })
+  @ApiLockedResponse('VALIDATION_LOCKED', 'too many failed validations')
   resync(
     @CurrentUser() me: UserPrincipal,
     @Param('id', UuidParam) id: string,

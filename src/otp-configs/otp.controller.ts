@@ -4,6 +4,7 @@ import { CurrentUser, UserAuth } from '#src/common/auth/auth.decorators.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { RateLimit } from '#src/common/rate-limit/rate-limit.policies.js';
 import { UuidParam } from '#src/common/validators.js';
+import { ApiLockedResponse } from '#src/common/locked-response.decorator.js';
 import {
   BulkGenerateDto,
   BulkGenerateResultDto,
@@ -50,6 +51,7 @@ export class OtpController {
   })
   @ApiOkResponse({ type: ValidationResultDto })
   @ApiNotFoundResponse({ description: 'CONFIG_NOT_FOUND' })
+  @ApiLockedResponse('VALIDATION_LOCKED', 'too many failed validations')
   validate(@CurrentUser() me: UserPrincipal, @Body() dto: ValidateOtpDto): Promise<ValidationResultDto> {
     return this.codes.validate(me, dto);
   }

@@ -43,6 +43,14 @@ function pick<T>(next: () => number, items: readonly T[]): T {
   return items[Math.floor(next() * items.length)]!;
 }
 
+const oathtool = '/usr/bin/oathtool';
+
+function runOathtool(args: string[]): string {
+  const result = spawnSync(oathtool, args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`oathtool ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
 describe('hotpCode', () => {
   it.each([
     [0, '755224'],
@@ -65,16 +73,29 @@ describe('hotpCode', () => {
     expect(hotpCode(RFC6238_SEEDS.sha1, 37037036, 'sha1', 8)).toBe('07081804');
   });
 
-  it('accepts the full 64-bit counter range and rejects outside it', () => {
-    expect(hotpCode(RFC4226_SECRET, (1n << 64n) - 1n, 'sha1', 6)).toMatch(/^\d{6}$/);
-    expect(() => hotpCode(RFC4226_SECRET, 1n << 64n, 'sha1', 6)).toThrow(RangeError);
+  it("accepts counters up to 2^53-1 (otplib's limit) and rejects outside 0..2^53-1 with a RangeError", () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    // oathtool -c takes a 64-bit counter: an independent value for the largest one.
+    const expected = runOathtool(['--hotp', '-c', String(max), RFC4226_SECRET.toString('hex')]);
+    expect(hotpCode(RFC4226_SECRET, max, 'sha1', 6)).toBe(expected);
+    expect(hotpCode(RFC4226_SECRET, BigInt(max), 'sha1', 6)).toBe(expected);
+    expect(() => hotpCode(RFC4226_SECRET, BigInt(max) + 1n, 'sha1', 6)).toThrow(RangeError);
+    expect(() => hotpCode(RFC4226_SECRET, (1n << 64n) - 1n, 'sha1', 6)).toThrow(RangeError);
     expect(() => hotpCode(RFC4226_SECRET, -1, 'sha1', 6)).toThrow(RangeError);
+    expect(() => hotpCode(RFC4226_SECRET, -1n, 'sha1', 6)).toThrow(RangeError);
     expect(() => hotpCode(RFC4226_SECRET, 1.5, 'sha1', 6)).toThrow(RangeError);
   });
 
   it('rejects an empty secret and an unknown algorithm', () => {
     expect(() => hotpCode(Buffer.alloc(0), 0, 'sha1', 6)).toThrow(/non-empty/);
     expect(() => hotpCode(RFC4226_SECRET, 0, 'md5' as OtpAlgorithm, 6)).toThrow(/algorithm must be one of/);
+  });
+
+  it('takes secrets of 10 to 128 bytes (the supplied-secret bounds) and rejects 9 or 129 with a RangeError', () => {
+    expect(hotpCode(Buffer.alloc(10, 1), 0, 'sha1', 6)).toBe(runOathtool(['--hotp', '-c', '0', '01'.repeat(10)]));
+    expect(hotpCode(Buffer.alloc(128, 1), 0, 'sha1', 6)).toBe(runOathtool(['--hotp', '-c', '0', '01'.repeat(128)]));
+    expect(() => hotpCode(Buffer.alloc(9, 1), 0, 'sha1', 6)).toThrow('secret must be from 10 to 128 bytes, got 9');
+    expect(() => hotpCode(Buffer.alloc(129, 1), 0, 'sha1', 6)).toThrow(RangeError);
   });
 
   it('rejects 9 or 5 digits with a RangeError', () => {
@@ -104,7 +125,7 @@ describe('hotpCode', () => {
     }
   });
 
-  it('works with an 80-bit secret that otplib refuses', () => {
+  it('works with an 80-bit secret that otplib refuses by default', () => {
     const secret = decodeBase32('JBSWY3DPEHPK3PXP');
     expect(secret.length).toBe(10);
     expect(() => generateSync({ secret: new Uint8Array(secret), epoch: 59 })).toThrow(/at least 16 bytes/);
@@ -170,14 +191,6 @@ describe('generateTotp', () => {
     expect(() => generateTotp({ ...base, digits: 6, period: 5 })).toThrow(RangeError);
   });
 });
-
-const oathtool = '/usr/bin/oathtool';
-
-function runOathtool(args: string[]): string {
-  const result = spawnSync(oathtool, args, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`oathtool ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout.trim();
-}
 
 describe('cross-check with oathtool', () => {
   it('has the independent implementation installed (apt-get install oathtool)', () => {
@@ -380,7 +393,9 @@ describe('HOTP', () => {
     expect(resyncHotp({ ...params, counter: 0, lookAhead: 11, codes })).toEqual({ valid: true, nextCounter: 12 });
   });
 
-  it('rejects a negative counter and a look-ahead above 1000', () => {
+  it('finds a code 1000 counters ahead and rejects a negative counter and a look-ahead above 1000', () => {
+    const code = generateHotp({ ...params, counter: 1000 });
+    expect(verifyHotp({ ...params, counter: 0, lookAhead: 1000, code })).toMatchObject({ matchedCounter: 1000 });
     expect(() => verifyHotp({ ...params, counter: -1, code: '755224' })).toThrow(RangeError);
     expect(() => verifyHotp({ ...params, counter: 0, lookAhead: 1001, code: '755224' })).toThrow(RangeError);
   });

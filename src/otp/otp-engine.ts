@@ -1,13 +1,17 @@
-import { createHmac } from 'node:crypto';
+import { createGuardrails } from 'otplib';
+import { generateSync as otplibHotp, verifySync as otplibVerifyHotp } from '@otplib/hotp';
+import { crypto as nodeCrypto } from '@otplib/plugin-crypto-node';
 import { constantTimeEqual } from '../crypto/compare.js';
+import { MAX_SUPPLIED_SECRET_BYTES, MIN_SUPPLIED_SECRET_BYTES } from './base32.js';
 
 /**
- * HOTP (RFC 4226) and TOTP (RFC 6238).
+ * HOTP (RFC 4226) and TOTP (RFC 6238) over otplib 13, synchronously, with Node's
+ * crypto (@otplib/plugin-crypto-node: OpenSSL HMAC, faster than the default pure-JS one).
  *
- * The core is a direct RFC 4226 dynamic truncation over node:crypto HMAC rather
- * than otplib: otplib 13 refuses secrets shorter than 16 bytes, but many real
- * deployments use 80-bit (10-byte) secrets such as JBSWY3DPEHPK3PXP, which must
- * keep working. otplib is used in the specs as an independent cross-check.
+ * The service's own rules stay here around otplib: the window bounds, the replay step,
+ * which step matched (drift) and the two-code resynchronisation. Parameters are checked
+ * here first (digits 6 to 8, the algorithms, periods and secret sizes the service
+ * allows), so otplib only sees values it accepts and user input never makes it throw.
  *
  * Time is always passed in as `now` (Unix ms) so callers own the clock.
  */
@@ -24,7 +28,20 @@ export const MAX_PERIOD = 300;
 export const MAX_TOTP_WINDOW = 10;
 export const MAX_LOOK_AHEAD = 1000;
 
-const MAX_COUNTER = (1n << 64n) - 1n; // the counter is an 8-byte big-endian value
+/** otplib's counter limit (its MAX_COUNTER guardrail cannot go higher). */
+const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
+
+/**
+ * otplib's limits set to the service's: its default minimum secret is 16 bytes, but
+ * 80-bit (10-byte) secrets such as JBSWY3DPEHPK3PXP are in real use and must keep
+ * working; supplied secrets may be up to 128 bytes (its default maximum is 64); and an
+ * HOTP check may try MAX_LOOK_AHEAD counters past the expected one.
+ */
+const GUARDRAILS = createGuardrails({
+  MIN_SECRET_BYTES: MIN_SUPPLIED_SECRET_BYTES,
+  MAX_SECRET_BYTES: MAX_SUPPLIED_SECRET_BYTES,
+  MAX_WINDOW: MAX_LOOK_AHEAD + 1,
+});
 
 export function assertAlgorithm(algorithm: string): asserts algorithm is OtpAlgorithm {
   if (!(OTP_ALGORITHMS as readonly string[]).includes(algorithm)) {
@@ -48,6 +65,11 @@ function assertSecret(secret: Buffer): void {
   if (!Buffer.isBuffer(secret) || secret.length === 0) {
     throw new RangeError('secret must be a non-empty Buffer');
   }
+  if (secret.length < MIN_SUPPLIED_SECRET_BYTES || secret.length > MAX_SUPPLIED_SECRET_BYTES) {
+    throw new RangeError(
+      `secret must be from ${MIN_SUPPLIED_SECRET_BYTES} to ${MAX_SUPPLIED_SECRET_BYTES} bytes, got ${secret.length}`,
+    );
+  }
 }
 
 function assertNow(now: number): void {
@@ -68,24 +90,24 @@ function assertCounter(counter: number): void {
   }
 }
 
+/** otplib's HOTP for parameters already checked; the secret goes in as bytes (a string would be read as base32). */
+function otp(secret: Buffer, counter: number, algorithm: OtpAlgorithm, digits: OtpDigits): string {
+  return otplibHotp({ secret, counter, algorithm, digits, crypto: nodeCrypto, guardrails: GUARDRAILS });
+}
+
 /** RFC 4226 §5.3: HMAC the 8-byte counter, dynamically truncate, reduce mod 10^digits. */
 export function hotpCode(secret: Buffer, counter: bigint | number, algorithm: OtpAlgorithm, digits: OtpDigits): string {
   assertSecret(secret);
   assertAlgorithm(algorithm);
   assertDigits(digits);
-  if (typeof counter === 'number' && !Number.isSafeInteger(counter)) {
-    throw new RangeError(`counter must be a safe integer, got ${counter}`);
+  const inRange =
+    typeof counter === 'bigint'
+      ? counter >= 0n && counter <= BigInt(MAX_COUNTER)
+      : Number.isSafeInteger(counter) && counter >= 0;
+  if (!inRange) {
+    throw new RangeError(`counter must be an integer from 0 to 2^53-1, got ${counter}`);
   }
-  const big = BigInt(counter);
-  if (big < 0n || big > MAX_COUNTER) {
-    throw new RangeError(`counter must be from 0 to 2^64-1, got ${big}`);
-  }
-  const message = Buffer.alloc(8);
-  message.writeBigUInt64BE(big);
-  const hmac = createHmac(algorithm, secret).update(message).digest();
-  const offset = hmac[hmac.length - 1]! & 0x0f;
-  const binary = hmac.readUInt32BE(offset) & 0x7fffffff;
-  return String(binary % 10 ** digits).padStart(digits, '0');
+  return otp(secret, Number(counter), algorithm, digits);
 }
 
 export function totpStep(now: number, period: number): number {
@@ -148,7 +170,7 @@ export function verifyTotp(params: VerifyTotpParams): VerifyTotpResult {
   let fresh: number | null = null;
   let replayed = false;
   for (let step = Math.max(0, current - window); step <= current + window; step++) {
-    if (!constantTimeEqual(hotpCode(secret, step, algorithm, digits), code)) continue;
+    if (!constantTimeEqual(otp(secret, step, algorithm, digits), code)) continue;
     if (afterStep !== null && step <= afterStep) {
       replayed = true; // RFC 6238 §5.2: a code must not be accepted twice
     } else if (fresh === null || Math.abs(step - current) < Math.abs(fresh - current)) {
@@ -194,12 +216,20 @@ export function verifyHotp({
   assertAlgorithm(algorithm);
   assertDigits(digits);
   if (!isWellFormedCode(code, digits)) return { valid: false };
-  for (let c = counter; c <= counter + lookAhead; c++) {
-    if (constantTimeEqual(hotpCode(secret, c, algorithm, digits), code)) {
-      return { valid: true, matchedCounter: c, nextCounter: c + 1 };
-    }
-  }
-  return { valid: false };
+  // otplib tries counter, counter+1, ... counter+lookAhead and answers the first match as delta.
+  const result = otplibVerifyHotp({
+    secret,
+    algorithm,
+    digits,
+    counter,
+    token: code,
+    counterTolerance: [0, lookAhead],
+    crypto: nodeCrypto,
+    guardrails: GUARDRAILS,
+  });
+  if (!result.valid) return { valid: false };
+  const matchedCounter = counter + result.delta;
+  return { valid: true, matchedCounter, nextCounter: matchedCounter + 1 };
 }
 
 export interface ResyncHotpParams extends HotpParams {
@@ -231,7 +261,7 @@ export function resyncHotp({
   if (!isWellFormedCode(first, digits) || !isWellFormedCode(second, digits)) return { valid: false };
   let previousMatched = false;
   for (let c = counter; c <= counter + lookAhead; c++) {
-    const candidate = hotpCode(secret, c, algorithm, digits);
+    const candidate = otp(secret, c, algorithm, digits);
     if (previousMatched && constantTimeEqual(candidate, second)) {
       return { valid: true, nextCounter: c + 1 };
     }

@@ -31,9 +31,15 @@ export class RegistrationController {
   @Post('register')
   @Public()
   @RateLimit('register')
-  @ApiOperation({ summary: 'Sign up (public); the password must meet the policy' })
+  @ApiOperation({
+    summary: 'Sign up (public); the password must meet the policy',
+    description:
+      'A taken username or e-mail address answers 409, so this route tells whether one is registered: ' +
+      'the limit of 3 sign-ups per hour per client address bounds that probing. (A uniform 202 would not ' +
+      'hide it without an e-mail confirmation step: signing in with the name would still tell.)',
+  })
   @ApiCreatedResponse({ type: UserResponseDto })
-  @ApiConflictResponse({ description: 'USERNAME_TAKEN or EMAIL_TAKEN' })
+  @ApiConflictResponse({ description: 'USERNAME_TAKEN or EMAIL_TAKEN (bounded by the 3/h per-address limit)' })
   register(@Body() dto: RegisterDto): Promise<UserResponseDto> {
     return this.users.register(dto);
   }

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
+import { countedOutcome, type CountedRow, isLocked, lockEnd, type LockRule, lockSql } from '#src/common/lockout.js';
 import type { Page } from '#src/common/pagination.dto.js';
 import { ProblemException } from '#src/common/problem.js';
 import { containsPattern } from '#src/common/sql.js';
@@ -16,6 +18,44 @@ import { toUserResponse } from './users.mapper.js';
 export type UserWithSecrets = User & { passwordHash: string; mfaSecret: string | null; mfaLastStep: string | null };
 
 const notFound = (): ProblemException => new ProblemException(HttpStatus.NOT_FOUND, 'USER_NOT_FOUND', 'No such user.');
+
+export type CountOutcome = ReturnType<typeof countedOutcome>;
+
+const USER_LOCK = lockSql({
+  failures: 'failed_login_attempts',
+  lockedUntil: 'locked_until',
+  now: '$2',
+  maxFailures: '$3',
+  lockUntil: '$4',
+});
+
+const COUNT_FAILED_LOGIN = `
+  UPDATE users SET ${USER_LOCK.countFailure}
+   WHERE id = $1 AND ${USER_LOCK.notLocked}
+  RETURNING ${USER_LOCK.returning}`;
+
+const RECORD_SUCCESSFUL_LOGIN = `
+  UPDATE users SET ${USER_LOCK.reset}, last_login_at = $2
+   WHERE id = $1 AND ${USER_LOCK.notLocked}`;
+
+const UNKNOWN_LOCK = lockSql({
+  failures: 'failed_attempts',
+  lockedUntil: 'locked_until',
+  table: 'f',
+  now: '$2',
+  maxFailures: '$3',
+  lockUntil: '$4',
+});
+
+const COUNT_UNKNOWN_LOGIN_FAILURE = `
+  INSERT INTO login_failures AS f (login_hash, failed_attempts, locked_until, last_failed_at)
+  VALUES ($1, 1, CASE WHEN $3::int <= 1 THEN $4::timestamptz END, $2)
+  ON CONFLICT (login_hash) DO UPDATE SET ${UNKNOWN_LOCK.countFailure}, last_failed_at = $2
+   WHERE ${UNKNOWN_LOCK.notLocked}
+  RETURNING ${UNKNOWN_LOCK.returning}`;
+
+/** Login names without an account are kept only as this hash (people type passwords into the name field). */
+const loginNameHash = (login: string): string => createHash('sha256').update(login.toLowerCase()).digest('hex');
 
 @Injectable()
 export class UsersService {
@@ -207,28 +247,61 @@ export class UsersService {
     );
   }
 
-  /** Counts a failed login atomically and locks the account at the threshold; returns whether it is now locked. */
-  async recordFailedLogin(userId: string, maxFailures: number, lockMinutes: number): Promise<boolean> {
-    const now = this.clock.now();
-    const lockUntil = new Date(now.getTime() + lockMinutes * 60_000);
-    const [rows] = await this.dataSource.query(
-      `UPDATE users
-          SET failed_login_attempts = failed_login_attempts + 1,
-              locked_until = CASE WHEN failed_login_attempts + 1 >= $2 THEN $3::timestamptz ELSE locked_until END
-        WHERE id = $1
-        RETURNING failed_login_attempts, locked_until`,
-      [userId, maxFailures, lockUntil],
-    );
-    const row = (rows as { failed_login_attempts: number; locked_until: Date | null }[])[0];
-    return Boolean(row && row.failed_login_attempts >= maxFailures);
+  /**
+   * Counts a failed sign-in unless the account is locked, setting the lock at the limit: the
+   * verdict and the count are one statement, so concurrent guesses are counted one by one and
+   * none is answered "wrong" once the lock is on (`counted: false`: answer 423).
+   */
+  async countFailedLogin(manager: EntityManager, userId: string, rule: LockRule, now: Date): Promise<CountOutcome> {
+    const [rows] = await manager.query<[CountedRow[], number]>(COUNT_FAILED_LOGIN, [
+      userId,
+      now,
+      rule.maxFailures,
+      lockEnd(rule, now),
+    ]);
+    return countedOutcome(rows[0]);
   }
 
-  async recordSuccessfulLogin(userId: string, manager: EntityManager): Promise<void> {
-    await manager.update(
-      User,
-      { id: userId },
-      { failedLoginAttempts: 0, lockedUntil: null, lastLoginAt: this.clock.now() },
+  /**
+   * The same count for a login name no account has, kept by a hash of the name: such a name
+   * locks exactly like an account, so the 423 does not tell which names exist.
+   */
+  async countUnknownLoginFailure(
+    manager: EntityManager,
+    login: string,
+    rule: LockRule,
+    now: Date,
+  ): Promise<CountOutcome> {
+    const rows = await manager.query<CountedRow[]>(COUNT_UNKNOWN_LOGIN_FAILURE, [
+      loginNameHash(login),
+      now,
+      rule.maxFailures,
+      lockEnd(rule, now),
+    ]);
+    return countedOutcome(rows[0]);
+  }
+
+  /** The end of the account's lock, or null when it is not locked now (read after a statement found it locked). */
+  async lockedUntil(userId: string, manager: EntityManager = this.dataSource.manager): Promise<Date | null> {
+    const [row] = await manager.query<{ locked_until: Date | null }[]>(`SELECT locked_until FROM users WHERE id = $1`, [
+      userId,
+    ]);
+    return isLocked(row?.locked_until, this.clock.now()) ? row!.locked_until : null;
+  }
+
+  /** The same for a login name no account has. */
+  async unknownLoginLockedUntil(login: string, manager: EntityManager = this.dataSource.manager): Promise<Date | null> {
+    const [row] = await manager.query<{ locked_until: Date | null }[]>(
+      `SELECT locked_until FROM login_failures WHERE login_hash = $1`,
+      [loginNameHash(login)],
     );
+    return isLocked(row?.locked_until, this.clock.now()) ? row!.locked_until : null;
+  }
+
+  /** Records a successful sign-in and resets the count, unless a lock landed first (then false: answer 423). */
+  async recordSuccessfulLogin(userId: string, manager: EntityManager): Promise<boolean> {
+    const [, affected] = await manager.query<[unknown[], number]>(RECORD_SUCCESSFUL_LOGIN, [userId, this.clock.now()]);
+    return affected === 1;
   }
 
   async setPassword(userId: string, password: string, manager: EntityManager): Promise<void> {

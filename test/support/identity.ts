@@ -33,6 +33,20 @@ export async function createUser(
   return { id: registered.body.id, username, email, password: PASSWORD, ...session };
 }
 
+/** Confirms the password again on the user's session (POST auth/step-up), as routes that reveal or replace secrets need. */
+export async function stepUp(
+  t: TestApp,
+  user: Pick<TestUser, 'auth'> & { password?: string },
+  mfaCode?: string,
+): Promise<void> {
+  const res = await t
+    .http()
+    .post('/api/v1/auth/step-up')
+    .set(user.auth)
+    .send({ password: user.password ?? PASSWORD, ...(mfaCode ? { mfa_code: mfaCode } : {}) });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+}
+
 export async function login(
   t: TestApp,
   username: string,

@@ -23,6 +23,26 @@ export class LoginDto {
   mfa_code?: string;
 }
 
+export class StepUpDto {
+  @ApiProperty({ example: 'Correct-Horse-9' })
+  @IsPresentedPassword()
+  password: string;
+
+  @ApiPropertyOptional({ example: '123456', description: 'TOTP code, or a recovery code; required when MFA is on' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^(\d{6,8}|[A-Za-z2-7]{5}-?[A-Za-z2-7]{5})$/, {
+    message: 'mfa_code must be a 6–8 digit code or a recovery code',
+  })
+  mfa_code?: string;
+}
+
+export class StepUpResponseDto {
+  @ApiProperty({ format: 'date-time', description: 'Until when this session may reveal or replace secrets' })
+  step_up_expires_at: string;
+  @ApiProperty({ description: 'Seconds from now (STEP_UP_TTL)', example: 300 }) expires_in: number;
+}
+
 export class RefreshDto {
   @ApiProperty({ description: 'The refresh token from login or the last refresh' })
   @IsString()

@@ -1,7 +1,8 @@
-import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyScope } from '#src/api-keys/api-key.entity.js';
+import { StepUpGuard } from '#src/auth/step-up.guard.js';
 import { SECURITY } from '#src/openapi/openapi.js';
 import type { UserRole } from '#src/users/user.entity.js';
 import type { ClientPrincipal, Principal, UserPrincipal } from './principal.js';
@@ -50,6 +51,22 @@ export const UserOrApiKeyAuth = (...scopes: ApiKeyScope[]): MethodDecorator & Cl
 /** Either an administrator or an API key with the listed scopes. */
 export const AdminOrApiKeyAuth = (...scopes: ApiKeyScope[]): MethodDecorator & ClassDecorator =>
   documented({ users: true, apiKeys: true, roles: ['admin'], scopes });
+
+/**
+ * The route reveals or replaces a secret: besides the route's own auth decorator, the
+ * session must have re-authenticated (POST auth/step-up) within STEP_UP_TTL; else
+ * 403 STEP_UP_REQUIRED. For people's routes: an API key never steps up.
+ */
+export const StepUp = (): MethodDecorator =>
+  applyDecorators(
+    UseGuards(StepUpGuard),
+    ApiForbiddenResponse({
+      description:
+        'STEP_UP_REQUIRED: this session has not confirmed the password (and MFA code) with ' +
+        '`POST /api/v1/auth/step-up` within STEP_UP_TTL (default 300 s); ' +
+        'other refusals as on every authenticated route (role, pending password change)',
+    }),
+  );
 
 const principalOf = (ctx: ExecutionContext): Principal | undefined =>
   ctx.switchToHttp().getRequest<FastifyRequest>().principal;

@@ -8,6 +8,8 @@ export interface UserPrincipal {
   username: string;
   role: UserRole;
   sessionId: string;
+  /** When the session last re-authenticated (POST auth/step-up); null = not since sign-in. */
+  stepUpAt: Date | null;
 }
 
 /** An enterprise client calling with an API key. */
