@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, login, TestUser } from './support/identity.js';
+import { createUser, login, stepUp, TestUser } from './support/identity.js';
 import { problemFault } from './support/problem.js';
 import { scratchDatabase, ScratchDatabase } from './support/scratch-database.js';
 import { bootApp, TestApp } from './support/test-app.js';
@@ -245,12 +245,15 @@ describe('every operation of the OpenAPI document, fed hostile input', () => {
         if (!operation) continue;
         operations++;
         const schemes = (operation.security ?? []).flatMap((requirement) => Object.keys(requirement));
-        // A session of its own per operation, so a logout or password change cannot end the others'.
-        const auth: Record<string, string> = schemes.includes('jwt')
-          ? (await login(t, admin.username, admin.password)).auth
-          : schemes.includes('api-key')
-            ? { 'x-api-key': apiKey }
-            : {};
+        // A session of its own per operation, so a logout or password change cannot end the others',
+        // stepped up, so routes that reveal secrets reach validation too.
+        let auth: Record<string, string> = {};
+        if (schemes.includes('jwt')) {
+          auth = (await login(t, admin.username, admin.password)).auth;
+          await stepUp(t, { auth, password: admin.password });
+        } else if (schemes.includes('api-key')) {
+          auth = { 'x-api-key': apiKey };
+        }
         for (const c of casesOf(template, method, operation)) {
           const url = c.query ? `${c.path}?${c.query}` : c.path;
           let call = t.http()[method](url).set(auth);
