@@ -85,3 +85,25 @@ export async function setupDeviceVerify(ctx) {
     await db.end();
   }
 }
+
+/** One API key (devices:read) and one device, read back on every request: API-key authentication on a light route. */
+export async function setupDeviceRead(ctx) {
+  const apiKey = `otpk_${ctx.random(32)}`;
+  const db = new pg.Client({ connectionString: ctx.databaseUrl });
+  await db.connect();
+  try {
+    await db.query(
+      `INSERT INTO api_keys (name, client_id, prefix, key_hash, scopes)
+      VALUES ('bench device read', $1, $2, $3, '{devices:write,devices:read}')`,
+      [`${CLIENT_ID}-read`, apiKey.slice(0, 13), sha256Hex(apiKey)],
+    );
+  } finally {
+    await db.end();
+  }
+  const registered = await ctx.request('app', 'POST', '/api/v1/devices/register', {
+    body: { device_id: 'bench-read', user_id: 'bench-user' },
+    headers: { 'x-api-key': apiKey },
+  });
+  if (registered.status !== 201) throw new Error(`register: ${registered.status} ${JSON.stringify(registered.body)}`);
+  return { headers: { 'x-api-key': apiKey } };
+}

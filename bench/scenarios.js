@@ -28,7 +28,7 @@
 // export `appEnv` below, or set BENCH_APP_<NAME>=value when running the bench.
 
 import { setupAuditLogsFiltered, setupMetricsSystem } from './audit-metrics.js';
-import { setupDeviceVerify } from './devices.js';
+import { setupDeviceRead, setupDeviceVerify } from './devices.js';
 import { BENCH_ADMIN_PASSWORD, setupKeysHot, setupKeysSpread } from './keys.js';
 import { setupOtpValidate } from './otp-validate.js';
 
@@ -89,6 +89,14 @@ export default [
     method: 'POST',
     path: '/api/v1/devices/verify',
     setup: setupDeviceVerify,
+  },
+  {
+    // API key check (hashed-key lookup) plus one device read: authentication's share of a light request.
+    name: 'app-devices-read',
+    target: 'app',
+    method: 'GET',
+    path: '/api/v1/devices/bench-read',
+    setup: setupDeviceRead,
   },
   {
     // JWT + session check, configuration read, HMAC, and one write (counter + event).

@@ -4,10 +4,14 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream, Logger } from 'pino';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuditModule } from './audit/audit.module.js';
-import { AuthGuard } from './auth/auth.guard.js';
 import { AuthModule } from './auth/auth.module.js';
+import { AuthenticationGuard } from './auth/guards/authentication.guard.js';
+import { RolesGuard } from './auth/guards/roles.guard.js';
+import { ScopesGuard } from './auth/guards/scopes.guard.js';
+import { RefusalAudit } from './common/auth/refusal-audit.js';
 import { Clock, SystemClock } from './common/clock.js';
 import { nestLoggerParams } from './common/logging.js';
+import { AuthFailureLimitGuard } from './common/rate-limit/auth-failure-limit.guard.js';
 import { RateLimitGuard } from './common/rate-limit/rate-limit.guard.js';
 import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
@@ -67,9 +71,16 @@ export class AppModule {
         ...(options.imports ?? []),
       ],
       providers: [
+        // Every refusal is counted and audited where it is answered.
+        RefusalAudit,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         // Global guards run in this order.
-        { provide: APP_GUARD, useExisting: AuthGuard },
+        // An address past its limit of refused requests: 429 before any credential is tried.
+        { provide: APP_GUARD, useExisting: AuthFailureLimitGuard },
+        // The route's passport guard (JWT, API key or either); no rule, no access.
+        { provide: APP_GUARD, useExisting: AuthenticationGuard },
+        { provide: APP_GUARD, useExisting: RolesGuard },
+        { provide: APP_GUARD, useExisting: ScopesGuard },
         // After authentication, so limits can key on the caller.
         { provide: APP_GUARD, useExisting: RateLimitGuard },
       ],

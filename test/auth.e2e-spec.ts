@@ -411,6 +411,7 @@ describe('identity: sign-up, login, tokens, sessions, lockout, MFA', () => {
       codeAt: (ms: number) => string;
     }> {
       const user = await createUser(t);
+      await stepUp(t, user);
       const enrol = await t.http().post('/api/v1/auth/mfa/enable').set(user.auth).expect(200);
       const secret = decodeBase32(enrol.body.mfa_secret);
       const codeAt = (ms: number) => generateTotp({ secret, algorithm: 'sha1', digits: 6, period: 30, now: ms }).code;

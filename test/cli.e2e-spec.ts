@@ -26,7 +26,8 @@ describe('operator command line', () => {
   );
   let t: TestApp;
   let admin: TestUser;
-  let useKey: string;
+  let person: TestUser;
+  let acmeKey: string;
 
   /** Runs the built CLI as an operator would (npm test builds first). */
   function cli(...args: string[]): Promise<CliRun> {
@@ -54,30 +55,33 @@ describe('operator command line', () => {
     return JSON.parse(run.stdout) as T;
   }
 
-  const info = async (key: string) =>
-    (await t.http().post('/api/v1/keys/info').set('x-api-key', useKey).send({ key })).body;
+  // The command line makes admin-space keys: an administrator reaches every one of them.
+  const info = async (key: string, auth: Record<string, string> = admin.auth) =>
+    (await t.http().post('/api/v1/keys/info').set(auth).send({ key })).body;
 
   beforeAll(async () => {
     t = await bootApp(env);
     admin = await createUser(t, { role: 'admin' });
+    person = await createUser(t);
     const issued = await t
       .http()
       .post('/api/v1/api-keys')
       .set(admin.auth)
-      .send({ name: 'cli-test', client_id: 'acme', scopes: ['keys:use'] });
-    useKey = issued.body.key;
+      .send({ name: 'cli-test', client_id: 'acme', scopes: ['keys:use', 'keys:admin'] });
+    acmeKey = issued.body.key;
   });
   afterAll(() => t.close());
 
   it('adds, limits, resets, shows and deletes a key, with the API seeing each change', async () => {
     const name = uniqueName('cli');
-    const added = await cli('keys:add', name, '--max-uses', '2');
+    const added = await cli('keys:add', name, '--max-uses', '2', '--assign', person.username);
     expect(added.status, added.stderr).toBe(0);
     expect(added.stdout).toMatch(new RegExp(`name\\s+${name}`));
     expect(added.stdout).toMatch(/secret\s+[A-Z2-7]{32}/);
-    expect(await info(name)).toMatchObject({ exists: true, max_uses: 2, usage_count: 0 });
+    expect(added.stdout).toMatch(new RegExp(`assigned_user_ids\\s+${person.id}`));
+    expect(await info(name, person.auth)).toMatchObject({ exists: true, max_uses: 2, usage_count: 0 });
 
-    const used = await t.http().post('/api/v1/keys/code').set('x-api-key', useKey).send({ key: name });
+    const used = await t.http().post('/api/v1/keys/code').set(person.auth).send({ key: name });
     expect(used.body.usage_info).toEqual({ max_uses: 2, usage_count: 1, remaining_uses: 1 });
 
     const limited = await cliJson('keys:set-limit', name, '5');
@@ -92,7 +96,7 @@ describe('operator command line', () => {
     expect(reset.stdout).toMatch(/usage_count\s+0/);
     expect(await info(name)).toMatchObject({ usage_count: 0 });
 
-    await t.http().post('/api/v1/keys/code').set('x-api-key', useKey).send({ key: name });
+    await t.http().post('/api/v1/keys/code').set(person.auth).send({ key: name });
     const shown = await cliJson('keys:show', name);
     expect(shown).toMatchObject({ name, usage_count: 1, status: 'active' });
     expect(shown).not.toHaveProperty('secret');
@@ -172,6 +176,51 @@ describe('operator command line', () => {
     expect(badScope.status).toBe(1);
     expect(badScope.stderr).toContain('scopes');
   });
+
+  it(
+    "addresses a client's key with --client, assigns several people, and lists a client's keys with their owner",
+    { timeout: 120_000 },
+    async () => {
+      const name = uniqueName('owned');
+      const made = await t.http().post('/api/v1/keys').set('x-api-key', acmeKey).send({ name, max_uses: 3 });
+      expect(made.status).toBe(201);
+      await t.http().post('/api/v1/keys/code').set('x-api-key', acmeKey).send({ key: name });
+
+      // Without --client the admin space is meant, where this name is unknown.
+      expect((await cli('keys:show', name)).stderr).toContain('(KEY_NOT_FOUND)');
+      expect(await cliJson('keys:show', name, '--client', 'acme')).toMatchObject({
+        client_id: 'acme',
+        usage_count: 1,
+      });
+      expect(await cliJson('keys:set-limit', name, '5', '--client', 'acme')).toMatchObject({ max_uses: 5 });
+
+      const other = await createUser(t);
+      const assigned = await cliJson<{ assigned_user_ids: string[] }>(
+        'keys:add',
+        name,
+        '--assign',
+        person.username,
+        '--assign',
+        other.id,
+      );
+      expect(assigned.assigned_user_ids).toEqual([person.id, other.id].sort());
+      const listed = await cli('keys:list', '--client', 'acme', '--limit', '100');
+      expect(listed.stdout).toMatch(/CLIENT_ID$/m);
+      expect(listed.stdout).toMatch(new RegExp(`^${name}\\s.*\\sacme$`, 'm'));
+      expect(listed.stdout).not.toMatch(/\s-$/m);
+
+      expect((await cli('keys:delete', name, '--client', 'acme')).status).toBe(0);
+      expect((await t.http().post('/api/v1/keys/info').set('x-api-key', acmeKey).send({ key: name })).body).toEqual({
+        key: name,
+        exists: false,
+      });
+      expect(await info(name, person.auth)).toMatchObject({ exists: true });
+
+      const nobody = await cli('keys:add', uniqueName('bad'), '--assign', uniqueName('nobody'));
+      expect(nobody.status).toBe(1);
+      expect(nobody.stderr).toContain('--assign: no user named');
+    },
+  );
 
   it('creates an administrator and API keys that the API accepts, and revokes them', async () => {
     const username = uniqueName('ops');

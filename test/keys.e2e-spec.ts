@@ -45,7 +45,8 @@ describe('usage-limited keys', () => {
   });
   afterAll(() => t.close());
 
-  const create = (body: object, auth: Record<string, string> = admin.auth) =>
+  // Keys are the acme client's (made with its keys:admin API key), so its keys:use API key reaches them.
+  const create = (body: object, auth: Record<string, string> = { 'x-api-key': adminKey }) =>
     t.http().post('/api/v1/keys').set(auth).send(body);
   const code = (key: string) => t.http().post('/api/v1/keys/code').set('x-api-key', useKey).send({ key });
 
@@ -67,7 +68,9 @@ describe('usage-limited keys', () => {
     expect(decodeBase32(res.body.secret)).toHaveLength(20);
     const [row] = await t.dataSource.query('SELECT secret FROM usage_keys WHERE name = $1', [name]);
     expect(row.secret).not.toContain(res.body.secret);
-    expect((await t.http().get(`/api/v1/keys/${name}`).set(admin.auth)).body).not.toHaveProperty('secret');
+    expect((await t.http().get(`/api/v1/keys/${name}?client_id=acme`).set(admin.auth)).body).not.toHaveProperty(
+      'secret',
+    );
 
     const used = await code(name);
     expect(used.status).toBe(200);
@@ -125,7 +128,7 @@ describe('usage-limited keys', () => {
     expect((await create({ name, max_uses: -1 })).status).toBe(201);
     const answers = await Promise.all(Array.from({ length: 50 }, () => code(name)));
     expect(answers.every((a) => a.status === 200)).toBe(true);
-    const info = await t.http().post('/api/v1/keys/info').set(user.auth).send({ key: name });
+    const info = await t.http().post('/api/v1/keys/info').set('x-api-key', useKey).send({ key: name });
     expect(info.body).toMatchObject({ usage_count: 50, remaining_uses: 'unlimited', is_valid: true });
   });
 
@@ -140,7 +143,7 @@ describe('usage-limited keys', () => {
       code: 'KEY_DEPLETED',
       usage_info: { max_uses: 1, usage_count: 1, remaining_uses: 0 },
     });
-    const history = await t.http().get(`/api/v1/keys/${name}/usage`).set(admin.auth);
+    const history = await t.http().get(`/api/v1/keys/${name}/usage?client_id=acme`).set(admin.auth);
     expect(history.body.total).toBe(2);
     expect(history.body.items.map((e: { outcome: string }) => e.outcome)).toEqual(['depleted', 'used']);
     expect(history.body.items[0]).toMatchObject({ actor_type: 'api_key', usage_count: 1 });
@@ -187,7 +190,7 @@ describe('usage-limited keys', () => {
         usage_info: { max_uses: 2, usage_count: 0, remaining_uses: 2 },
       });
     }
-    expect((await t.http().get(`/api/v1/keys/${name}`).set(admin.auth)).body.usage_count).toBe(0);
+    expect((await t.http().get(`/api/v1/keys/${name}?client_id=acme`).set(admin.auth)).body.usage_count).toBe(0);
   });
 
   it('sets the limit and expiry, resets the count, lists by status, and deletes', async () => {
@@ -197,7 +200,7 @@ describe('usage-limited keys', () => {
     expect((await t.http().get('/api/v1/keys?status=depleted&limit=100').set(admin.auth)).body.items).toContainEqual(
       expect.objectContaining({ name, status: 'depleted', remaining_uses: 0 }),
     );
-    const patched = await t.http().patch(`/api/v1/keys/${name}`).set(admin.auth).send({ max_uses: 3 });
+    const patched = await t.http().patch(`/api/v1/keys/${name}?client_id=acme`).set(admin.auth).send({ max_uses: 3 });
     expect(patched.body).toMatchObject({ max_uses: 3, usage_count: 1, remaining_uses: 2, status: 'active' });
     const expiring = await t
       .http()
@@ -205,10 +208,11 @@ describe('usage-limited keys', () => {
       .set('x-api-key', adminKey)
       .send({ expires_at: new Date(clock.now().getTime() - 1000).toISOString() });
     expect(expiring.body.status).toBe('expired');
-    expect((await t.http().patch(`/api/v1/keys/${name}`).set(admin.auth).send({ expires_at: null })).body.status).toBe(
-      'active',
-    );
-    const reset = await t.http().post(`/api/v1/keys/${name}/reset`).set(admin.auth);
+    expect(
+      (await t.http().patch(`/api/v1/keys/${name}?client_id=acme`).set(admin.auth).send({ expires_at: null })).body
+        .status,
+    ).toBe('active');
+    const reset = await t.http().post(`/api/v1/keys/${name}/reset?client_id=acme`).set(admin.auth);
     expect(reset.status).toBe(200);
     expect(reset.body).toMatchObject({ usage_count: 0, remaining_uses: 3 });
     const actions = await t.dataSource.query(
@@ -225,15 +229,15 @@ describe('usage-limited keys', () => {
     ]);
     expect(actions[3].actor_type).toBe('api_key');
 
-    expect((await t.http().delete(`/api/v1/keys/${name}`).set(admin.auth)).status).toBe(204);
-    expect((await t.http().get(`/api/v1/keys/${name}`).set(admin.auth)).status).toBe(404);
+    expect((await t.http().delete(`/api/v1/keys/${name}?client_id=acme`).set(admin.auth)).status).toBe(204);
+    expect((await t.http().get(`/api/v1/keys/${name}?client_id=acme`).set(admin.auth)).status).toBe(404);
     expect((await code(name)).body.code).toBe('KEY_NOT_FOUND');
     expect((await create({ name: 'x', max_uses: 1 }, { 'x-api-key': adminKey })).status).toBe(201);
     expect((await create({ name: 'x' })).body.code).toBe('KEY_EXISTS');
   });
 
   it('imports the reference format, keeping counts and timestamps', async () => {
-    const res = await t.http().post('/api/v1/keys/import').set(admin.auth).send({ keys: SAMPLE });
+    const res = await t.http().post('/api/v1/keys/import').set('x-api-key', adminKey).send({ keys: SAMPLE });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ dry_run: false, created: 4, skipped: 0, invalid: 0 });
     const info = await t.http().post('/api/v1/keys/info').set('x-api-key', useKey).send({ key: 'deploy-approval' });
@@ -248,7 +252,11 @@ describe('usage-limited keys', () => {
       created_at: '2025-01-15T10:30:00.123Z',
       expires_at: null,
     });
-    const unlimited = await t.http().post('/api/v1/keys/info').set(user.auth).send({ key: 'shared-unlimited' });
+    const unlimited = await t
+      .http()
+      .post('/api/v1/keys/info')
+      .set('x-api-key', useKey)
+      .send({ key: 'shared-unlimited' });
     expect(unlimited.body).toMatchObject({
       usage_count: 1234,
       remaining_uses: 'unlimited',
@@ -259,15 +267,17 @@ describe('usage-limited keys', () => {
     expect(used.body.code).toBe(oathtoolTotp(SAMPLE['deploy-approval'].secret, clock.now()));
     expect(used.body.usage_info).toEqual({ max_uses: 5, usage_count: 3, remaining_uses: 2 });
 
-    const again = await t.http().post('/api/v1/keys/import').set(admin.auth).send({ keys: SAMPLE });
+    const again = await t.http().post('/api/v1/keys/import').set('x-api-key', adminKey).send({ keys: SAMPLE });
     expect(again.body).toMatchObject({ created: 0, skipped: 4 });
     const replaced = await t
       .http()
       .post('/api/v1/keys/import')
-      .set(admin.auth)
+      .set('x-api-key', adminKey)
       .send({ keys: { 'deploy-approval': SAMPLE['deploy-approval'] }, replace: true });
     expect(replaced.body.results).toEqual([{ name: 'deploy-approval', status: 'replaced' }]);
-    expect((await t.http().get('/api/v1/keys/deploy-approval').set(admin.auth)).body.usage_count).toBe(2);
+    expect((await t.http().get('/api/v1/keys/deploy-approval?client_id=acme').set(admin.auth)).body.usage_count).toBe(
+      2,
+    );
   });
 
   it('writes nothing in a dry run, and reports invalid entries while importing the rest', async () => {
@@ -336,9 +346,9 @@ describe('usage-limited keys', () => {
     expect(fieldsOf(importBad.body)).toEqual(['keys']);
   });
 
-  it('keeps management for administrators and keys:admin, use for keys:use and users', async () => {
+  it('keeps management for administrators and keys:admin, use for keys:use and the people a key is assigned to', async () => {
     const name = uniqueName('guard');
-    await create({ name, max_uses: -1 });
+    await create({ name, max_uses: -1, assigned_user_ids: [user.id] }, admin.auth);
     for (const [method, path] of [
       ['post', '/api/v1/keys'],
       ['get', '/api/v1/keys'],

@@ -100,7 +100,7 @@ describe('metrics/me and metrics/system', () => {
       return res.body as { id: string; key: string };
     };
     const devicesKey = { 'x-api-key': (await apiKey(['devices:write', 'devices:verify'])).key };
-    const keysKey = { 'x-api-key': (await apiKey(['keys:use'])).key };
+    const keysKey = { 'x-api-key': (await apiKey(['keys:use', 'keys:admin'])).key };
     const revoked = await apiKey(['keys:use']);
     await t.http().delete(`/api/v1/api-keys/${revoked.id}`).set(admin.auth).expect(204);
 
@@ -128,7 +128,8 @@ describe('metrics/me and metrics/system', () => {
       [names[1], 1],
       [names[2], -1],
     ] as const) {
-      await post('keys', admin.auth, { name, max_uses: max }).expect(201);
+      // The client's own keys, so its API key reaches them.
+      await post('keys', keysKey, { name, max_uses: max }).expect(201);
     }
     for (const name of [names[0], names[1], names[2], names[2]]) {
       await post('keys/code', keysKey, { key: name }).expect(200);

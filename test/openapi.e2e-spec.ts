@@ -33,6 +33,21 @@ describe('OpenAPI documentation', () => {
     expect(body.paths['/health'].get.responses['4XX'].content).toHaveProperty('application/problem+json');
   });
 
+  it('documents 503 DATABASE_UNAVAILABLE with Retry-After on database routes, and health degraded', async () => {
+    const { body } = await t.http().get('/docs/openapi.json').expect(200);
+    for (const operation of [body.paths['/api/v1/users/me'].get, body.paths['/api/v1/auth/login'].post]) {
+      expect(operation.responses['503'].description).toMatch(/^DATABASE_UNAVAILABLE/);
+      expect(operation.responses['503'].headers['Retry-After'].schema).toMatchObject({ type: 'integer' });
+      expect(operation.responses['503'].content).toHaveProperty('application/problem+json');
+    }
+    expect(body.paths['/'].get.responses).not.toHaveProperty('503');
+    expect(body.components.schemas.ProblemDetails.properties.code.description).toContain('`DATABASE_UNAVAILABLE`');
+    const health = body.components.schemas.HealthResponseDto;
+    expect(health.properties.status.enum).toEqual(['ok', 'degraded', 'error']);
+    expect(health.properties.redis.enum).toEqual(['up', 'down']);
+    expect(health.required).not.toContain('redis');
+  });
+
   it('is not served when DOCS_ENABLED=false', async () => {
     const hidden = await bootApp({ DOCS_ENABLED: 'false' });
     try {

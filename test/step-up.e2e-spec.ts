@@ -184,7 +184,8 @@ describe('step-up: secrets need a recent re-authentication', () => {
     expect(locked.status).toBe(423);
     expect(locked.body).toMatchObject({ code: 'ACCOUNT_LOCKED', retry_after: 15 * 60 });
     const signIn = await t.http().post('/api/v1/auth/login').send({ username: user.username, password: PASSWORD });
-    expect(signIn.status).toBe(401);
+    expect(signIn.status).toBe(423);
+    expect(signIn.body.code).toBe('ACCOUNT_LOCKED');
     const change = await t
       .http()
       .post('/api/v1/auth/change-password')

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
 import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
+import { DatabaseOutage } from '#src/database/database-outage.service.js';
 import { AuditAnchor } from './audit-anchor.entity.js';
 import { AuditLog } from './audit-log.entity.js';
 import { auditRowHash, ChainedAuditRow, GENESIS_HASH } from './audit-chain.js';
@@ -48,11 +49,15 @@ export class AuditChainService implements OnApplicationBootstrap, OnApplicationS
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly outage: DatabaseOutage,
   ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
-      this.sealPending().catch((error: unknown) => this.logger.error({ err: error }, 'audit sealing failed'));
+      // During a database outage the next tick retries; the outage is warned about once.
+      this.sealPending().catch(
+        (error: unknown) => this.outage.report(error) || this.logger.error({ err: error }, 'audit sealing failed'),
+      );
     }, this.config.audit.sealIntervalMs);
     this.timer.unref();
   }

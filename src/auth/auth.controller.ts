@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, StepUp, UserAuth } from '#src/common/auth/auth.decorators.js';
+import { CurrentUser, StepUp, UserAuth, VerifiesCredentials } from '#src/common/auth/auth.decorators.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { Public } from '#src/common/public.decorator.js';
 import { RateLimit } from '#src/common/rate-limit/rate-limit.policies.js';
@@ -36,6 +36,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   @Public()
+  @VerifiesCredentials()
   @RateLimit('login')
   @ApiOperation({
     summary: 'Sign in with username or e-mail and password (+ mfa_code when MFA is on)',
@@ -50,6 +51,7 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @Public()
+  @VerifiesCredentials()
   @ApiOperation({ summary: 'Exchange a refresh token for new tokens (the old one stops working)' })
   @ApiOkResponse({ type: TokenResponseDto })
   refresh(@Body() dto: RefreshDto): Promise<TokenResponseDto> {

@@ -7,11 +7,19 @@ import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
 import { UsersModule } from '#src/users/users.module.js';
 import { AuthController } from './auth.controller.js';
-import { AuthGuard } from './auth.guard.js';
 import { AuthService } from './auth.service.js';
+import { ApiKeyGuard } from './guards/api-key.guard.js';
+import { AuthenticationGuard } from './guards/authentication.guard.js';
+import { JwtAuthGuard } from './guards/jwt-auth.guard.js';
+import { JwtOrApiKeyGuard } from './guards/jwt-or-api-key.guard.js';
+import { RolesGuard } from './guards/roles.guard.js';
+import { ScopesGuard } from './guards/scopes.guard.js';
 import { MfaService } from './mfa.service.js';
 import { RecoveryCode } from './recovery-code.entity.js';
 import { Session } from './session.entity.js';
+import { ApiKeyStrategy } from './strategies/api-key.strategy.js';
+import { ApplicationStrategies } from './strategies/application-strategies.js';
+import { JwtStrategy } from './strategies/jwt.strategy.js';
 import { TokenService } from './token.service.js';
 
 @Module({
@@ -27,7 +35,22 @@ import { TokenService } from './token.service.js';
     ApiKeysModule,
   ],
   controllers: [AuthController],
-  providers: [AuthService, MfaService, TokenService, AuthGuard],
-  exports: [AuthGuard, TokenService],
+  providers: [
+    AuthService,
+    MfaService,
+    TokenService,
+    // Passport strategies, and the guards over them (run by AuthenticationGuard).
+    JwtStrategy,
+    ApiKeyStrategy,
+    ApplicationStrategies,
+    JwtAuthGuard,
+    ApiKeyGuard,
+    JwtOrApiKeyGuard,
+    AuthenticationGuard,
+    RolesGuard,
+    ScopesGuard,
+  ],
+  // AppModule makes the last three global, in order.
+  exports: [AuthenticationGuard, RolesGuard, ScopesGuard, TokenService],
 })
 export class AuthModule {}

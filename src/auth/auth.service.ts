@@ -3,7 +3,7 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
-import { unauthenticated } from '#src/common/auth/auth-errors.js';
+import { alreadyAudited, unauthenticated } from '#src/common/auth/auth-errors.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
 import { isLocked, lockedProblem } from '#src/common/lockout.js';
@@ -27,8 +27,11 @@ import { MfaService } from './mfa.service.js';
 import { Session } from './session.entity.js';
 import { hashRefreshToken, TokenService } from './token.service.js';
 
+// Each refusal is audited as auth.login (with the reason) where it happens.
 const INVALID_CREDENTIALS = (): ProblemException =>
-  unauthenticated('INVALID_CREDENTIALS', 'The username or password is wrong, or the account is locked or disabled.');
+  alreadyAudited(
+    unauthenticated('INVALID_CREDENTIALS', 'The username or password is wrong, or the account is locked or disabled.'),
+  );
 const INVALID_REFRESH = (): ProblemException =>
   unauthenticated('INVALID_REFRESH_TOKEN', 'The refresh token is not valid; sign in again.');
 /** The same words for an account and for a name without one. */
@@ -269,7 +272,9 @@ export class AuthService {
     }
     const counted = await this.dataSource.transaction(async (manager) => {
       const outcome = await this.countFailure(manager, { user });
-      if (outcome) await this.record(manager, me.userId, action, 'user', me.userId, 'failure');
+      if (outcome) {
+        await this.record(manager, me.userId, action, 'user', me.userId, 'failure', { reason: 'bad_password' });
+      }
       return outcome;
     });
     if (!counted) return refuseLocked(await this.users.lockedUntil(user.id));

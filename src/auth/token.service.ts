@@ -1,6 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import type { VerifyOptions } from 'jsonwebtoken';
+import type { ProblemException } from '#src/common/problem.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { unauthenticated } from '#src/common/auth/auth-errors.js';
@@ -12,17 +14,36 @@ import { randomToken } from '#src/crypto/random.js';
 import type { UserRole } from '#src/users/user.entity.js';
 
 /** The only algorithm accepted: pinned, so `none` and algorithm confusion fail (RFC 8725 §3.1). */
-export const JWT_ALGORITHM = 'HS256';
+export const JWT_ALGORITHM = 'HS256' as const;
 const ACCESS = 'access';
 /** Clock difference between instances tolerated on `iat` and on the lifetime, seconds. */
 export const JWT_CLOCK_SKEW_SECONDS = 30;
 
-interface AccessClaims {
+/** The claims of an access token whose signature, issuer, audience and times were checked. */
+export interface AccessClaims {
   sub: string;
   sid: string;
   typ: string;
   iat?: number;
   exp?: number;
+}
+
+/** How access tokens are verified, for the JWT strategy (passport-jwt) to apply. */
+export interface AccessTokenRules {
+  /** The HMAC key. */
+  readonly key: KeyObject;
+  /** The only algorithm accepted: `none` and algorithm confusion fail (RFC 8725 §3.1). */
+  readonly algorithms: [typeof JWT_ALGORITHM];
+  readonly issuer: string;
+  readonly audience: string;
+}
+
+/** A failed signature, issuer, audience or time check, as the service answers it. */
+export function accessTokenRefusal(error: unknown): ProblemException {
+  if ((error as Error | undefined)?.name === 'TokenExpiredError') {
+    return unauthenticated('TOKEN_EXPIRED', 'The access token has expired; refresh it.');
+  }
+  return unauthenticated('INVALID_TOKEN', 'The access token is not valid.');
 }
 
 export interface VerifiedAccess {
@@ -33,12 +54,24 @@ export interface VerifiedAccess {
 /** Issues and checks access tokens (JWT) and mints opaque refresh tokens. */
 @Injectable()
 export class TokenService {
+  /** Made once: verification runs on every request. */
+  readonly accessTokenRules: AccessTokenRules;
+
   constructor(
     private readonly jwt: JwtService,
     private readonly clock: Clock,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.accessTokenRules = {
+      // A KeyObject, as for signing (see AuthModule): given a string, jsonwebtoken first tries
+      // to parse it as a public key on every verification.
+      key: createSecretKey(Buffer.from(config.jwt.secret, 'utf8')),
+      algorithms: [JWT_ALGORITHM],
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+    };
+  }
 
   /** A short-lived access token bound to one session row. */
   signAccessToken(userId: string, sessionId: string): { token: string; expiresIn: number } {
@@ -56,31 +89,24 @@ export class TokenService {
   }
 
   /**
-   * Checks signature, algorithm, issuer, audience, expiry, lifetime and type, then that the
-   * session is live and the user active — so logout, revocation and disabling take effect at
-   * once. The same read answers when the session last stepped up.
+   * The rest of an access token's check, once passport-jwt has verified its signature,
+   * algorithm, issuer, audience, expiry and not-before (with accessTokenRules): the type,
+   * a required expiry, then that the session is live and the user active — so logout,
+   * revocation and disabling take effect at once. One read, session joined with user.
    */
-  async verifyAccessToken(token: string): Promise<VerifiedAccess> {
+  async verifyAccessClaims(claims: AccessClaims): Promise<VerifiedAccess> {
+    if (
+      claims.typ !== ACCESS ||
+      typeof claims.sub !== 'string' ||
+      typeof claims.sid !== 'string' ||
+      typeof claims.exp !== 'number'
+    ) {
+      throw invalidToken();
+    }
     const now = this.clock.now();
-    const nowSeconds = Math.floor(now.getTime() / 1000);
-    let claims: AccessClaims;
-    try {
-      claims = this.jwt.verify<AccessClaims & object>(token, {
-        algorithms: [JWT_ALGORITHM],
-        issuer: this.config.jwt.issuer,
-        audience: this.config.jwt.audience,
-        clockTimestamp: nowSeconds,
-      });
-    } catch (error) {
-      if ((error as Error).name === 'TokenExpiredError') {
-        throw unauthenticated('TOKEN_EXPIRED', 'The access token has expired; refresh it.');
-      }
+    if (!hasSaneLifetime(claims, Math.floor(now.getTime() / 1000), this.config.jwt.accessTtlSeconds)) {
       throw invalidToken();
     }
-    if (claims.typ !== ACCESS || typeof claims.sub !== 'string' || typeof claims.sid !== 'string') {
-      throw invalidToken();
-    }
-    if (!hasSaneLifetime(claims, nowSeconds, this.config.jwt.accessTtlSeconds)) throw invalidToken();
     const [row] = await this.dataSource.query<
       { username: string; role: UserRole; must_change_password: boolean; step_up_at: Date | null }[]
     >(
@@ -127,6 +153,18 @@ export function hasSaneLifetime(
     return false;
   }
   return iat <= nowSeconds + JWT_CLOCK_SKEW_SECONDS && exp - iat <= accessTtlSeconds + JWT_CLOCK_SKEW_SECONDS;
+}
+
+/**
+ * Gives jsonwebtoken options a `clockTimestamp` read from the clock at each verification
+ * (jsonwebtoken copies its options on every call, and so reads the getter then): expiry
+ * and not-before are judged on the service clock.
+ */
+export function withServiceClock<T extends VerifyOptions>(options: T, clock: Clock): T {
+  return Object.defineProperty(options, 'clockTimestamp', {
+    enumerable: true,
+    get: () => Math.floor(clock.now().getTime() / 1000),
+  });
 }
 
 export function hashRefreshToken(token: string): string {

@@ -29,7 +29,8 @@ export class RequestLogController extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const status = reply.statusCode;
-    const level = error || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    // 503 is a deliberate answer while a dependency is down (warned once per outage), not a fault.
+    const level = error || (status >= 500 && status !== 503) ? 'error' : status >= 400 ? 'warn' : 'info';
     if (!(request.log as unknown as Logger).isLevelEnabled(level)) return;
     const headers: Record<string, unknown> = { 'user-agent': request.headers['user-agent'] };
     for (const name of CREDENTIAL_HEADERS) if (request.headers[name] !== undefined) headers[name] = REDACTED;

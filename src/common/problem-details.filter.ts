@@ -2,6 +2,9 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES as HTTP_TITLES } from 'node:http';
 import { loggableError } from './loggable-error.js';
+import { DatabaseOutage } from '#src/database/database-outage.service.js';
+import { DATABASE_RETRY_AFTER_SECONDS } from '#src/database/database-unavailable.js';
+import { RefusalAudit } from './auth/refusal-audit.js';
 import {
   PROBLEM_CONTENT_TYPE,
   problemDetails as build,
@@ -19,23 +22,44 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
 };
 
-/** Turns every error into RFC 9457 problem details; unexpected ones become a logged 500 with no internals. */
+/**
+ * Turns every error into RFC 9457 problem details; unexpected ones become a logged 500 with
+ * no internals. Refusals (401, 403, and the 429 of an address past its limit of them) go
+ * through the refusal audit first: the one place they are counted and recorded.
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Exceptions');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  constructor(
+    private readonly databaseOutage: DatabaseOutage,
+    private readonly refusals: RefusalAudit,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void | Promise<void> {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const problem = this.toProblem(exception, String(request.id ?? ''));
-    if (problem.status >= 500) {
+    // A database outage is no fault of the request: 503 with Retry-After, warned once per outage.
+    const unavailable = this.databaseOutage.report(exception);
+    const problem = unavailable
+      ? databaseUnavailable(String(request.id ?? ''))
+      : this.toProblem(exception, String(request.id ?? ''));
+    if (unavailable) void reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    else if (problem.status >= 500) {
       // Sanitised here as well as by the logger's serializer: whatever logger Nest ends up using.
       this.logger.error({ err: loggableError(exception), requestId: problem.requestId }, 'unhandled error');
     }
     // A problem that says when to come back (423 locks, 429 limits) says it in the header too.
     if (typeof problem.retry_after === 'number') void reply.header('retry-after', String(problem.retry_after));
-    void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+    const send = (): void =>
+      void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+    const noted = this.refusals.refused(request, exception, problem.status, problem.code);
+    if (!noted) return send();
+    return noted.then(send, (error: unknown) => {
+      this.logger.error({ err: loggableError(error), requestId: problem.requestId }, 'auditing a refusal failed');
+      send();
+    });
   }
 
   private toProblem(exception: unknown, requestId: string): ProblemDetails {
@@ -70,6 +94,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     return build(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL_ERROR', 'An unexpected error occurred.', requestId);
   }
+}
+
+function databaseUnavailable(requestId: string): ProblemDetails {
+  const detail = `The database cannot be reached right now; retry after ${DATABASE_RETRY_AFTER_SECONDS} seconds.`;
+  return build(HttpStatus.SERVICE_UNAVAILABLE, 'DATABASE_UNAVAILABLE', detail, requestId, {
+    retry_after: DATABASE_RETRY_AFTER_SECONDS,
+  });
 }
 
 function detailOf(message: unknown, fallback: string): string {

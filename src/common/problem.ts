@@ -92,6 +92,8 @@ export const ERROR_CODES: Record<string, string> = {
   STEP_UP_FAILED: 'The step-up password or MFA code is wrong (counts towards the login lockout).',
   MFA_CODE_REQUIRED: 'MFA is on for the account: the step-up needs `mfa_code`.',
   ACCOUNT_LOCKED: 'Too many failed sign-ins or password checks: locked for a while (423, with Retry-After).',
+  DATABASE_UNAVAILABLE: 'The database cannot be reached right now (503); retry after the `Retry-After` seconds.',
+  ACCESS_RULE_MISSING: 'The route declares no access rule (a server fault): it is closed to every caller.',
   ...Object.fromEntries(
     Object.values(STATUS_CODES).map((code) => [code, `HTTP ${code.toLowerCase().replaceAll('_', ' ')}.`]),
   ),

@@ -15,6 +15,8 @@ export interface AppConfig {
     readonly runMigrations: boolean;
   };
   readonly redisUrl?: string;
+  /** Longest wait for Redis (connecting, one rate-limit step) before counting in memory, milliseconds. */
+  readonly redisTimeoutMs: number;
   readonly jwt: {
     readonly secret: string;
     readonly accessTtlSeconds: number;
@@ -48,6 +50,11 @@ export interface AppConfig {
     readonly defaultPerMinute: number;
     /** Scales every limit (load tests); 1 in production. */
     readonly multiplier: number;
+    /**
+     * Refused requests (401/403) per client address per minute; past it the address gets 429
+     * before any credential is tried, and its refusals are audited as one count a minute.
+     */
+    readonly authFailuresPerMinute: number;
   };
   /** How long a step-up (POST auth/step-up) lets a session reveal or replace secrets, seconds. */
   readonly stepUpTtlSeconds: number;

@@ -73,6 +73,7 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
       runMigrations: bool(env, 'RUN_MIGRATIONS', true),
     },
     redisUrl: str(env, 'REDIS_URL'),
+    redisTimeoutMs: int(env, 'REDIS_TIMEOUT_MS', 500, 10, 60_000),
     jwt: {
       secret: jwtSecret,
       accessTtlSeconds: int(env, 'JWT_ACCESS_TTL', 900, 60, 86_400),
@@ -110,6 +111,7 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
     rateLimit: {
       defaultPerMinute: int(env, 'RATE_LIMIT_DEFAULT_PER_MINUTE', 600, 1, 1_000_000),
       multiplier: int(env, 'RATE_LIMIT_MULTIPLIER', 1, 1, 1_000_000),
+      authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 60, 1, 1_000_000),
     },
     stepUpTtlSeconds: int(env, 'STEP_UP_TTL', 300, 30, 3600),
     lockout: {

@@ -1,6 +1,7 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { DatabaseOutage } from './database-outage.service.js';
 import { dataSourceOptions, DatabaseSettings } from './data-source-options.js';
 import { runMigrations } from './migration-runner.js';
 
@@ -9,6 +10,8 @@ export class DatabaseModule {
   static forRoot(settings: DatabaseSettings & { runMigrations: boolean }): DynamicModule {
     return {
       module: DatabaseModule,
+      // Global: the exception filter and background jobs ask DatabaseOutage about their errors.
+      global: true,
       imports: [
         TypeOrmModule.forRootAsync({
           useFactory: () => dataSourceOptions(settings),
@@ -22,6 +25,8 @@ export class DatabaseModule {
           },
         }),
       ],
+      providers: [DatabaseOutage],
+      exports: [DatabaseOutage],
     };
   }
 }

@@ -4,6 +4,7 @@ import { AuditLog } from '#src/audit/audit-log.entity.js';
 import { RecoveryCode } from '#src/auth/recovery-code.entity.js';
 import { Session } from '#src/auth/session.entity.js';
 import { Device } from '#src/devices/device.entity.js';
+import { UsageKeyAssignment } from '#src/keys/usage-key-assignment.entity.js';
 import { UsageKeyEvent } from '#src/keys/usage-key-event.entity.js';
 import { UsageKey } from '#src/keys/usage-key.entity.js';
 import { OtpConfig } from '#src/otp-configs/otp-config.entity.js';
@@ -23,4 +24,5 @@ export const ENTITIES = [
   Device,
   UsageKey,
   UsageKeyEvent,
+  UsageKeyAssignment,
 ];

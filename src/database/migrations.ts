@@ -6,6 +6,7 @@ import { AuditActionStatusIndex1795411000000 } from '../../migrations/1795411000
 import { OtpConfigs1795406000000 } from '../../migrations/1795406000000-OtpConfigs.js';
 import { Devices1795407000000 } from '../../migrations/1795407000000-Devices.js';
 import { UsageKeys1795408000000 } from '../../migrations/1795408000000-UsageKeys.js';
+import { UsageKeyTenancy1795412000000 } from '../../migrations/1795412000000-UsageKeyTenancy.js';
 import { LoginFailures1795413000000 } from '../../migrations/1795413000000-LoginFailures.js';
 import { SessionStepUp1795414000000 } from '../../migrations/1795414000000-SessionStepUp.js';
 
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   AuditQueryIndexes1795409000000,
   StatsIndexes1795410000000,
   AuditActionStatusIndex1795411000000,
+  UsageKeyTenancy1795412000000,
   LoginFailures1795413000000,
   SessionStepUp1795414000000,
 ];

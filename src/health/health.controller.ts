@@ -33,15 +33,23 @@ export class HealthController {
   @Get('health')
   // Load balancers poll it from a few addresses; the database ping behind it is cached.
   @SkipThrottle()
-  @ApiOperation({ operationId: 'getHealth', summary: 'Liveness and database reachability' })
-  @ApiOkResponse({ type: HealthResponseDto })
+  @ApiOperation({
+    operationId: 'getHealth',
+    summary: 'Liveness, database reachability and the shared rate-limit store',
+    description:
+      'The database is required: down answers 503. Redis only shares rate limits between instances: ' +
+      'down answers 200 with `status` "degraded" (each instance then limits on its own).',
+  })
+  @ApiOkResponse({ type: HealthResponseDto, description: 'Serving: `status` "ok", or "degraded" while Redis is down' })
   @ApiServiceUnavailableResponse({ type: HealthResponseDto, description: 'The database is unreachable' })
   async check(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthResponseDto> {
     const databaseUp = await this.health.databaseUp();
+    const redis = this.health.redis();
     void reply.status(databaseUp ? 200 : 503).header('cache-control', 'no-store');
     return {
-      status: databaseUp ? 'ok' : 'error',
+      status: !databaseUp ? 'error' : redis === 'down' ? 'degraded' : 'ok',
       database: databaseUp ? 'up' : 'down',
+      ...(redis && { redis }),
       version: this.config.version,
       uptime: Math.round(process.uptime()),
     };

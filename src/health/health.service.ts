@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { InjectThrottlerStorage, ThrottlerStorage } from '@nestjs/throttler';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { RedisThrottlerStorage } from '#src/common/rate-limit/redis-throttler.storage.js';
+import { DatabaseOutage } from '#src/database/database-outage.service.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
 
@@ -14,7 +17,18 @@ export class HealthService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectThrottlerStorage() private readonly rateLimitStore: ThrottlerStorage,
+    private readonly outage: DatabaseOutage,
   ) {}
+
+  /**
+   * Whether the shared rate-limit store answers, as the storage last found it (no round trip);
+   * undefined when REDIS_URL is unset.
+   */
+  redis(): 'up' | 'down' | undefined {
+    if (!(this.rateLimitStore instanceof RedisThrottlerStorage)) return undefined;
+    return this.rateLimitStore.shared ? 'up' : 'down';
+  }
 
   /**
    * True when a trivial query answers in time. Concurrent checks share one ping and a
@@ -34,12 +48,18 @@ export class HealthService {
   private async ping(): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('database ping timed out')), PING_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(Object.assign(new Error('database ping timed out'), { code: 'ETIMEDOUT' })),
+        PING_TIMEOUT_MS,
+      );
     });
     try {
       await Promise.race([this.dataSource.query('SELECT 1'), timeout]);
+      this.outage.reachable();
       return true;
-    } catch {
+    } catch (error) {
+      // The first failure of an outage is logged there, once, even when no request comes.
+      this.outage.report(error);
       return false;
     } finally {
       clearTimeout(timer);

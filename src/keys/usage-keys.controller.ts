@@ -12,7 +12,6 @@ import {
 } from '@nestjs/swagger';
 import { AdminOrApiKeyAuth, CurrentPrincipal, UserOrApiKeyAuth } from '#src/common/auth/auth.decorators.js';
 import type { Principal } from '#src/common/auth/principal.js';
-import { PageQueryDto } from '#src/common/pagination.dto.js';
 import {
   CreatedUsageKeyDto,
   CreateUsageKeyDto,
@@ -21,6 +20,8 @@ import {
   KeyCodeResponseDto,
   KeyInfoResponseDto,
   KeyNameDto,
+  KeyOwnerQueryDto,
+  KeyUsageQueryDto,
   KeyValidateResponseDto,
   ListUsageKeysQueryDto,
   UpdateUsageKeyDto,
@@ -31,9 +32,20 @@ import {
 import { KeyNameParam } from './key-name.pipe.js';
 import { UsageKeysService } from './usage-keys.service.js';
 
-const NAME_PARAM = ApiParam({ name: 'name', description: 'The key name', example: 'deploy-approval' });
+const NAME_PARAM = ApiParam({
+  name: 'name',
+  description: "The key name, in the admin space or (with `client_id`) that client's space",
+  example: 'deploy-approval',
+});
 
-/** Using keys: an enterprise client with `keys:use`, or a signed-in person. */
+const NOT_FOUND = ApiNotFoundResponse({
+  description: "KEY_NOT_FOUND: no such name in the addressed space (another owner's key answers the same)",
+});
+
+/**
+ * Using keys: an enterprise client with `keys:use` (its own client's keys), or a signed-in
+ * person (admin-space keys assigned to them; an administrator: every admin-space key).
+ */
 @ApiTags('keys')
 @Controller('keys')
 export class UsageKeysUseController {
@@ -42,9 +54,14 @@ export class UsageKeysUseController {
   @Post('code')
   @HttpCode(200)
   @UserOrApiKeyAuth('keys:use')
-  @ApiOperation({ summary: 'Consume one use of a key and get its current code' })
+  @ApiOperation({
+    summary: 'Consume one use of a key and get its current code',
+    description:
+      "An API key uses its own client's keys; a person the admin-space keys assigned to them; an " +
+      'administrator every admin-space key. Any other name answers 404 KEY_NOT_FOUND, as an unknown one does.',
+  })
   @ApiOkResponse({ type: KeyCodeResponseDto })
-  @ApiNotFoundResponse({ description: 'KEY_NOT_FOUND' })
+  @NOT_FOUND
   @ApiConflictResponse({
     description: 'KEY_DEPLETED (no uses left; the problem carries `usage_info`) or KEY_EXPIRED (past `expires_at`)',
   })
@@ -55,24 +72,30 @@ export class UsageKeysUseController {
   @Post('validate')
   @HttpCode(200)
   @UserOrApiKeyAuth('keys:use')
-  @ApiOperation({ summary: 'Whether a key would yield a code now; consumes nothing' })
+  @ApiOperation({ summary: 'Whether a key would yield a code now; consumes nothing (same reach as keys/code)' })
   @ApiOkResponse({ type: KeyValidateResponseDto })
-  @ApiNotFoundResponse({ description: 'KEY_NOT_FOUND' })
-  validate(@Body() dto: KeyNameDto): Promise<KeyValidateResponseDto> {
-    return this.keys.validate(dto.key);
+  @NOT_FOUND
+  validate(@Body() dto: KeyNameDto, @CurrentPrincipal() actor: Principal): Promise<KeyValidateResponseDto> {
+    return this.keys.validate(dto.key, actor);
   }
 
   @Post('info')
   @HttpCode(200)
   @UserOrApiKeyAuth('keys:use')
-  @ApiOperation({ summary: 'Usage facts of a key (`exists: false` for an unknown name); consumes nothing' })
+  @ApiOperation({
+    summary: 'Usage facts of a key; consumes nothing (same reach as keys/code)',
+    description: "A name the caller does not reach, unknown or another owner's, answers `{key, exists: false}`.",
+  })
   @ApiOkResponse({ type: KeyInfoResponseDto })
-  info(@Body() dto: KeyNameDto): Promise<KeyInfoResponseDto> {
-    return this.keys.info(dto.key);
+  info(@Body() dto: KeyNameDto, @CurrentPrincipal() actor: Principal): Promise<KeyInfoResponseDto> {
+    return this.keys.info(dto.key, actor);
   }
 }
 
-/** Managing keys: an administrator, or an API key with `keys:admin`. */
+/**
+ * Managing keys: an administrator (every key: the admin space by default, a client's with
+ * `?client_id=`), or an API key with `keys:admin` (its own client's keys only).
+ */
 @ApiTags('keys')
 @AdminOrApiKeyAuth('keys:admin')
 @Controller('keys')
@@ -82,9 +105,15 @@ export class UsageKeysAdminController {
   @Post()
   @ApiOperation({
     summary: 'Create a key (secret generated, or imported as base32); the secret is in this answer only',
+    description:
+      "The key belongs to the caller's space: an API key's client, or the admin space for administrators, " +
+      'who may assign it to people (`assigned_user_ids`).',
   })
   @ApiCreatedResponse({ type: CreatedUsageKeyDto })
-  @ApiConflictResponse({ description: 'KEY_EXISTS' })
+  @ApiBadRequestResponse({
+    description: 'VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user)',
+  })
+  @ApiConflictResponse({ description: "KEY_EXISTS (the name is taken in the caller's space)" })
   create(@Body() dto: CreateUsageKeyDto, @CurrentPrincipal() actor: Principal): Promise<CreatedUsageKeyDto> {
     return this.keys.create(dto, actor);
   }
@@ -94,9 +123,10 @@ export class UsageKeysAdminController {
   @ApiOperation({
     summary: 'Import keys from the reference JSON format, keeping counts and timestamps',
     description:
-      'Each entry is checked on its own and reported (`created`, `replaced`, `skipped`, `invalid`). Invalid ' +
-      'entries and existing names (unless `replace`) are skipped; the rest is written in one transaction, ' +
-      'all or nothing. `dry_run` reports the same results and writes nothing.',
+      "Into the caller's own space (an API key's client, or the admin space). Each entry is checked on its " +
+      'own and reported (`created`, `replaced`, `skipped`, `invalid`). Invalid entries and names that exist ' +
+      "in that space (unless `replace`, which never touches another owner's key) are skipped; the rest is " +
+      'written in one transaction, all or nothing. `dry_run` reports the same results and writes nothing.',
   })
   @ApiOkResponse({ type: ImportUsageKeysResultDto })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED or IMPORT_TOO_LARGE' })
@@ -105,32 +135,45 @@ export class UsageKeysAdminController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List keys with their status and remaining uses (never their secrets)' })
+  @ApiOperation({
+    summary: 'List keys with their owner, status and remaining uses (never their secrets)',
+    description: "Administrators see every key, filtered by `client_id` or `space`; an API key its own client's keys.",
+  })
   @ApiOkResponse({ type: UsageKeyPageDto })
-  list(@Query() query: ListUsageKeysQueryDto): Promise<UsageKeyPageDto> {
-    return this.keys.list(query);
+  list(@Query() query: ListUsageKeysQueryDto, @CurrentPrincipal() actor: Principal): Promise<UsageKeyPageDto> {
+    return this.keys.list(query, actor);
   }
 
   @Get(':name')
   @NAME_PARAM
   @ApiOperation({ summary: 'One key' })
   @ApiOkResponse({ type: UsageKeyResponseDto })
-  @ApiNotFoundResponse({ description: 'KEY_NOT_FOUND' })
-  get(@Param('name', KeyNameParam) name: string): Promise<UsageKeyResponseDto> {
-    return this.keys.get(name);
+  @NOT_FOUND
+  get(
+    @Param('name', KeyNameParam) name: string,
+    @Query() owner: KeyOwnerQueryDto,
+    @CurrentPrincipal() actor: Principal,
+  ): Promise<UsageKeyResponseDto> {
+    return this.keys.get(name, actor, owner.client_id);
   }
 
   @Patch(':name')
   @NAME_PARAM
-  @ApiOperation({ summary: 'Set the limit and/or the expiry of a key; its count is kept' })
+  @ApiOperation({
+    summary: 'Set the limit, the expiry and/or the people (admin-space keys) of a key; its count is kept',
+  })
   @ApiOkResponse({ type: UsageKeyResponseDto })
-  @ApiNotFoundResponse({ description: 'KEY_NOT_FOUND' })
+  @ApiBadRequestResponse({
+    description: 'VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user)',
+  })
+  @NOT_FOUND
   update(
     @Param('name', KeyNameParam) name: string,
+    @Query() owner: KeyOwnerQueryDto,
     @Body() dto: UpdateUsageKeyDto,
     @CurrentPrincipal() actor: Principal,
   ): Promise<UsageKeyResponseDto> {
-    return this.keys.update(name, dto, actor);
+    return this.keys.update(name, dto, actor, owner.client_id);
   }
 
   @Post(':name/reset')
@@ -138,27 +181,39 @@ export class UsageKeysAdminController {
   @NAME_PARAM
   @ApiOperation({ summary: 'Set the usage count of a key back to zero' })
   @ApiOkResponse({ type: UsageKeyResponseDto })
-  @ApiNotFoundResponse({ description: 'KEY_NOT_FOUND' })
-  reset(@Param('name', KeyNameParam) name: string, @CurrentPrincipal() actor: Principal): Promise<UsageKeyResponseDto> {
-    return this.keys.reset(name, actor);
+  @NOT_FOUND
+  reset(
+    @Param('name', KeyNameParam) name: string,
+    @Query() owner: KeyOwnerQueryDto,
+    @CurrentPrincipal() actor: Principal,
+  ): Promise<UsageKeyResponseDto> {
+    return this.keys.reset(name, actor, owner.client_id);
   }
 
   @Delete(':name')
   @HttpCode(204)
   @NAME_PARAM
-  @ApiOperation({ summary: 'Delete a key and its usage history' })
+  @ApiOperation({ summary: 'Delete a key, its usage history and its assignments' })
   @ApiNoContentResponse()
-  @ApiNotFoundResponse({ description: 'KEY_NOT_FOUND' })
-  delete(@Param('name', KeyNameParam) name: string, @CurrentPrincipal() actor: Principal): Promise<void> {
-    return this.keys.delete(name, actor);
+  @NOT_FOUND
+  delete(
+    @Param('name', KeyNameParam) name: string,
+    @Query() owner: KeyOwnerQueryDto,
+    @CurrentPrincipal() actor: Principal,
+  ): Promise<void> {
+    return this.keys.delete(name, actor, owner.client_id);
   }
 
   @Get(':name/usage')
   @NAME_PARAM
   @ApiOperation({ summary: 'Uses and refused attempts of a key, newest first' })
   @ApiOkResponse({ type: UsageKeyEventPageDto })
-  @ApiNotFoundResponse({ description: 'KEY_NOT_FOUND' })
-  usage(@Param('name', KeyNameParam) name: string, @Query() query: PageQueryDto): Promise<UsageKeyEventPageDto> {
-    return this.keys.usage(name, query);
+  @NOT_FOUND
+  usage(
+    @Param('name', KeyNameParam) name: string,
+    @Query() query: KeyUsageQueryDto,
+    @CurrentPrincipal() actor: Principal,
+  ): Promise<UsageKeyEventPageDto> {
+    return this.keys.usage(name, query, actor);
   }
 }

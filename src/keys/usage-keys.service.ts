@@ -2,9 +2,8 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
-import type { ClientPrincipal, UserPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
-import type { Page, PageQueryDto } from '#src/common/pagination.dto.js';
+import type { Page } from '#src/common/pagination.dto.js';
 import { ProblemException } from '#src/common/problem.js';
 import { currentRequestContext } from '#src/common/request-context.js';
 import { randomSecret } from '#src/crypto/random.js';
@@ -20,6 +19,7 @@ import {
   ImportUsageKeysResultDto,
   KeyCodeResponseDto,
   KeyInfoResponseDto,
+  KeyUsageQueryDto,
   KeyValidateResponseDto,
   ListUsageKeysQueryDto,
   UpdateUsageKeyDto,
@@ -28,11 +28,20 @@ import {
   UsageKeyResponseDto,
 } from './dto/usage-key.dto.js';
 import { UsageKeyEvent, type UsageKeyOutcome } from './usage-key-event.entity.js';
+import {
+  addressedSpace,
+  ADMIN_SPACE,
+  KeyActor,
+  ownerColumn,
+  ownSpace,
+  reachesEverySpace,
+  UseReach,
+  useReach,
+} from './usage-key-reach.js';
 import { ImportEntry, keyState, parseImportEntry, remainingUses } from './usage-key-rules.js';
 import { UsageKey } from './usage-key.entity.js';
 
-/** Who acts on a key: a signed-in person, an enterprise client, or the operator's command line. */
-export type KeyActor = UserPrincipal | ClientPrincipal | { kind: 'system' };
+export type { KeyActor } from './usage-key-reach.js';
 
 /** Entries one import may hold. */
 export const MAX_IMPORT_ENTRIES = 10_000;
@@ -40,8 +49,32 @@ const IMPORT_CHUNK = 500;
 /** Generated secrets match the HMAC output size (RFC 4226 §4 R6). */
 const SECRET_BYTES: Record<OtpAlgorithm, number> = { sha1: 20, sha256: 32, sha512: 64 };
 
+/** The one answer for a name the caller does not reach, whether it is unknown or another owner's. */
 const notFound = (name: string): ProblemException =>
   new ProblemException(HttpStatus.NOT_FOUND, 'KEY_NOT_FOUND', `No key named "${name}".`);
+
+const assignmentProblem = (message: string): ProblemException =>
+  new ProblemException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', message, {
+    errors: [{ field: 'assigned_user_ids', messages: [message] }],
+  });
+
+const clientKeyAssignment = (): ProblemException =>
+  assignmentProblem("only admin-space keys are assigned to people; an API client's keys are its own");
+
+/**
+ * The keys the use routes reach (a UseReach), as a condition on `usage_keys`: `alias` is the
+ * table or its alias, `owner` and `assignee` the placeholders of the reach's two values.
+ */
+const reachCondition = (alias: string, owner: string, assignee: string): string =>
+  `coalesce(${alias}.client_id, '') = ${owner} AND (CAST(${assignee} AS uuid) IS NULL OR EXISTS (
+     SELECT 1 FROM usage_key_assignments a WHERE a.key_id = ${alias}.id AND a.user_id = CAST(${assignee} AS uuid)))`;
+
+/** Assigned user ids as stored and answered: lower case, once each, sorted. */
+const normalizedIds = (ids: readonly string[]): string[] => [...new Set(ids.map((id) => id.toLowerCase()))].sort();
+
+/** The audit details naming an addressed owner, when the caller named one. */
+const ownerDetail = (clientId: string | undefined): Record<string, unknown> =>
+  clientId === undefined ? {} : { client_id: clientId };
 
 interface UsedKeyRow {
   id: string;
@@ -83,34 +116,37 @@ export class UsageKeysService {
 
   /**
    * Consumes one use and answers the current code. The use, its event and its audit record
-   * commit together; the limit is enforced by the one UPDATE, so concurrent callers never
-   * get more codes than `max_uses`. A refusal is recorded too, then answered as a problem.
+   * commit together; the limit and the caller's reach are enforced by the one UPDATE, so
+   * concurrent callers never get more codes than `max_uses` and nobody uses a key they do not
+   * reach. A refusal is recorded too, then answered as a problem.
    */
   async useKey(name: string, actor: KeyActor): Promise<KeyCodeResponseDto> {
     const now = this.clock.now();
     const { actorType, actorId } = actorOf(actor);
     const ip = currentRequestContext()?.ip ?? null;
+    const reach = useReach(actor);
     // The use, its event and its audit record are one statement: atomic, and one round trip.
     const audit = this.audit.insertFrom(
       'used',
       { ...actorOf(actor), action: 'usage_key.use', resource: 'usage_key', status: 'success', details: { name } },
-      6,
+      8,
       { resourceId: 'id', details: "jsonb_build_object('usage_count', usage_count, 'max_uses', max_uses)" },
     );
     const used: UsedKeyRow[] = await this.dataSource.query(
       `WITH used AS (
          UPDATE usage_keys SET usage_count = usage_count + 1, last_used_at = $2
-          WHERE name = $1 AND (max_uses = -1 OR usage_count < max_uses) AND (expires_at IS NULL OR expires_at > $2)
+          WHERE name = $1 AND ${reachCondition('usage_keys', '$6', '$7')}
+            AND (max_uses = -1 OR usage_count < max_uses) AND (expires_at IS NULL OR expires_at > $2)
           RETURNING id, secret, algorithm, digits, period, max_uses, usage_count
        ), event AS (
          INSERT INTO usage_key_events (key_id, outcome, actor_type, actor_id, usage_count, ip, created_at)
          SELECT id, 'used', $3, $4, usage_count, $5, $2 FROM used
        ), audit AS (${audit.sql})
        SELECT * FROM used`,
-      [name, now, actorType, actorId, ip, ...audit.params],
+      [name, now, actorType, actorId, ip, reach.owner, reach.assignee, ...audit.params],
     );
     const result: UseResult =
-      used.length === 1 ? { ok: true, row: used[0] } : await this.recordRefusal(name, actor, now);
+      used.length === 1 ? { ok: true, row: used[0] } : await this.recordRefusal(name, actor, reach, now);
 
     this.metrics.keyUse(result.ok ? 'used' : result.outcome === 'missing' ? 'unknown' : result.outcome);
     if (!result.ok) {
@@ -145,17 +181,20 @@ export class UsageKeysService {
   }
 
   /** Whether the key would yield a code now; consumes nothing. */
-  async validate(name: string): Promise<KeyValidateResponseDto> {
-    const key = await this.keys.findOne({ where: { name } });
-    if (!key) throw notFound(name);
+  async validate(name: string, actor: KeyActor): Promise<KeyValidateResponseDto> {
+    const key = await this.reachable(this.dataSource.manager, name, useReach(actor));
+    if (!key) throw await this.refuse(this.dataSource.manager, name, actor, 'usage_key.validate');
     const status = keyState(key, this.clock.now());
     return { key: name, valid: status === 'active', status, usage_info: usageInfo(key) };
   }
 
-  /** The reference manager's `info`: an unknown key answers `exists: false`. */
-  async info(name: string): Promise<KeyInfoResponseDto> {
-    const key = await this.keys.findOne({ where: { name } });
-    if (!key) return { key: name, exists: false };
+  /** The reference manager's `info`: a name the caller does not reach answers `exists: false`. */
+  async info(name: string, actor: KeyActor): Promise<KeyInfoResponseDto> {
+    const key = await this.reachable(this.dataSource.manager, name, useReach(actor));
+    if (!key) {
+      await this.refuse(this.dataSource.manager, name, actor, 'usage_key.info');
+      return { key: name, exists: false };
+    }
     return {
       key: name,
       exists: true,
@@ -171,8 +210,11 @@ export class UsageKeysService {
 
   // ---- administration ----------------------------------------------------------------------
 
-  /** Creates a key; its secret is in this answer only. */
+  /** Creates a key in the caller's own space; its secret is in this answer only. */
   async create(dto: CreateUsageKeyDto, actor: KeyActor): Promise<CreatedUsageKeyDto> {
+    const space = this.writableSpace(actor);
+    if (dto.assigned_user_ids !== undefined && space !== ADMIN_SPACE) throw clientKeyAssignment();
+    const assigned = normalizedIds(dto.assigned_user_ids ?? []);
     const algorithm = dto.algorithm ?? 'sha1';
     const secret = dto.secret ? decodeBase32(dto.secret) : randomSecret(SECRET_BYTES[algorithm]);
     const now = this.clock.now();
@@ -182,6 +224,7 @@ export class UsageKeysService {
         key = await manager.save(
           manager.create(UsageKey, {
             name: dto.name,
+            clientId: ownerColumn(space),
             secret: this.cipher.encrypt(secret),
             algorithm,
             digits: dto.digits ?? 6,
@@ -195,50 +238,81 @@ export class UsageKeysService {
           }),
         );
       } catch (error) {
-        if ((error as QueryFailedError & { constraint?: string }).constraint === 'UQ_usage_keys_name') {
+        if ((error as QueryFailedError & { constraint?: string }).constraint === 'UQ_usage_keys_owner_name') {
           throw new ProblemException(HttpStatus.CONFLICT, 'KEY_EXISTS', `A key named "${dto.name}" already exists.`);
         }
         throw error;
       }
+      await this.assign(manager, key.id, assigned);
       await this.record(manager, actor, 'usage_key.create', key.id, 'success', {
         name: key.name,
+        client_id: key.clientId,
         max_uses: key.maxUses,
         expires_at: key.expiresAt?.toISOString() ?? null,
         secret_source: dto.secret ? 'imported' : 'generated',
+        ...(key.clientId === null ? { assigned_user_ids: assigned } : {}),
       });
-      return { ...this.toResponse(key, now), secret: encodeBase32(secret) };
+      return { ...this.toResponse(key, now, assigned), secret: encodeBase32(secret) };
     });
   }
 
-  async list(query: ListUsageKeysQueryDto): Promise<Page<UsageKeyResponseDto>> {
+  /**
+   * Administrators list every key with its owner (filtered by `client_id` or `space`); an API
+   * key lists its own client's keys only.
+   */
+  async list(query: ListUsageKeysQueryDto, actor: KeyActor): Promise<Page<UsageKeyResponseDto>> {
     const now = this.clock.now();
-    const qb = this.keys.createQueryBuilder('k').orderBy('k.name', 'ASC').take(query.limit).skip(query.offset);
+    const qb = this.keys
+      .createQueryBuilder('k')
+      .orderBy('k.name', 'ASC')
+      .addOrderBy('k.clientId', 'ASC', 'NULLS FIRST')
+      .take(query.limit)
+      .skip(query.offset);
+    if (actor.kind === 'api_key') qb.andWhere('k.client_id = :own', { own: actor.clientId });
+    else if (!reachesEverySpace(actor)) qb.andWhere('false');
+    if (query.client_id !== undefined) qb.andWhere('k.client_id = :client', { client: query.client_id });
+    if (query.space === 'admin') qb.andWhere('k.client_id IS NULL');
+    if (query.space === 'client') qb.andWhere('k.client_id IS NOT NULL');
     const expired = 'k.expires_at IS NOT NULL AND k.expires_at <= :now';
     const spent = 'k.max_uses <> -1 AND k.usage_count >= k.max_uses';
-    if (query.status === 'expired') qb.where(expired, { now });
-    if (query.status === 'depleted') qb.where(`NOT (${expired}) AND ${spent}`, { now });
-    if (query.status === 'active') qb.where(`NOT (${expired}) AND NOT (${spent})`, { now });
+    if (query.status === 'expired') qb.andWhere(expired, { now });
+    if (query.status === 'depleted') qb.andWhere(`NOT (${expired}) AND ${spent}`, { now });
+    if (query.status === 'active') qb.andWhere(`NOT (${expired}) AND NOT (${spent})`, { now });
     const [rows, total] = await qb.getManyAndCount();
-    return { items: rows.map((k) => this.toResponse(k, now)), total, limit: query.limit, offset: query.offset };
+    const assigned = await this.assignees(this.dataSource.manager, rows);
+    return {
+      items: rows.map((k) => this.toResponse(k, now, assigned.get(k.id) ?? [])),
+      total,
+      limit: query.limit,
+      offset: query.offset,
+    };
   }
 
-  async get(name: string): Promise<UsageKeyResponseDto> {
-    const key = await this.keys.findOne({ where: { name } });
-    if (!key) throw notFound(name);
-    return this.toResponse(key, this.clock.now());
+  async get(name: string, actor: KeyActor, clientId?: string): Promise<UsageKeyResponseDto> {
+    const manager = this.dataSource.manager;
+    const key = await this.addressed(manager, name, actor, clientId);
+    if (!key) throw await this.refuseMissing(name, actor, 'usage_key.get', clientId);
+    return this.toResponse(key, this.clock.now(), (await this.assignees(manager, [key])).get(key.id) ?? []);
   }
 
-  /** Sets the limit and/or the expiry; the count is kept (a limit under it leaves the key depleted). */
-  async update(name: string, dto: UpdateUsageKeyDto, actor: KeyActor): Promise<UsageKeyResponseDto> {
-    if (dto.max_uses === undefined && dto.expires_at === undefined) {
+  /**
+   * Sets the limit, the expiry and/or who the key is assigned to; the count is kept (a limit
+   * under it leaves the key depleted).
+   */
+  async update(name: string, dto: UpdateUsageKeyDto, actor: KeyActor, clientId?: string): Promise<UsageKeyResponseDto> {
+    if (dto.max_uses === undefined && dto.expires_at === undefined && dto.assigned_user_ids === undefined) {
       throw new ProblemException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Nothing to change.', {
-        errors: [{ field: 'max_uses', messages: ['give max_uses and/or expires_at'] }],
+        errors: [{ field: 'max_uses', messages: ['give max_uses, expires_at and/or assigned_user_ids'] }],
       });
     }
+    const space = addressedSpace(actor, clientId);
+    if (dto.assigned_user_ids !== undefined && space !== null && space !== ADMIN_SPACE) {
+      throw clientKeyAssignment();
+    }
     const now = this.clock.now();
-    return this.dataSource.transaction(async (manager) => {
-      const key = await manager.findOne(UsageKey, { where: { name }, lock: { mode: 'pessimistic_write' } });
-      if (!key) throw notFound(name);
+    const updated = await this.dataSource.transaction(async (manager) => {
+      const key = await this.addressed(manager, name, actor, clientId, true);
+      if (!key) return null;
       const changes: Record<string, unknown> = {};
       if (dto.max_uses !== undefined) {
         changes.max_uses = { from: key.maxUses, to: dto.max_uses };
@@ -248,48 +322,72 @@ export class UsageKeysService {
         changes.expires_at = { from: key.expiresAt?.toISOString() ?? null, to: dto.expires_at?.toISOString() ?? null };
         key.expiresAt = dto.expires_at;
       }
+      let assigned = (await this.assignees(manager, [key])).get(key.id) ?? [];
+      if (dto.assigned_user_ids !== undefined) {
+        const next = normalizedIds(dto.assigned_user_ids);
+        changes.assigned_user_ids = { from: assigned, to: next };
+        await manager.query('DELETE FROM usage_key_assignments WHERE key_id = $1', [key.id]);
+        await this.assign(manager, key.id, next);
+        assigned = next;
+      }
       key.updatedAt = now;
       await manager.update(
         UsageKey,
         { id: key.id },
         { maxUses: key.maxUses, expiresAt: key.expiresAt, updatedAt: now },
       );
-      await this.record(manager, actor, 'usage_key.update', key.id, 'success', { name, ...changes });
-      return this.toResponse(key, now);
+      await this.record(manager, actor, 'usage_key.update', key.id, 'success', {
+        name,
+        client_id: key.clientId,
+        ...changes,
+      });
+      return this.toResponse(key, now, assigned);
     });
+    if (!updated) throw await this.refuseMissing(name, actor, 'usage_key.update', clientId);
+    return updated;
   }
 
   /** Sets the count back to zero. */
-  async reset(name: string, actor: KeyActor): Promise<UsageKeyResponseDto> {
+  async reset(name: string, actor: KeyActor, clientId?: string): Promise<UsageKeyResponseDto> {
     const now = this.clock.now();
-    return this.dataSource.transaction(async (manager) => {
-      const key = await manager.findOne(UsageKey, { where: { name }, lock: { mode: 'pessimistic_write' } });
-      if (!key) throw notFound(name);
+    const reset = await this.dataSource.transaction(async (manager) => {
+      const key = await this.addressed(manager, name, actor, clientId, true);
+      if (!key) return null;
       const previous = key.usageCount;
       await manager.update(UsageKey, { id: key.id }, { usageCount: 0, updatedAt: now });
-      await this.record(manager, actor, 'usage_key.reset', key.id, 'success', { name, previous_usage_count: previous });
-      return this.toResponse({ ...key, usageCount: 0, updatedAt: now }, now);
+      await this.record(manager, actor, 'usage_key.reset', key.id, 'success', {
+        name,
+        client_id: key.clientId,
+        previous_usage_count: previous,
+      });
+      const assigned = (await this.assignees(manager, [key])).get(key.id) ?? [];
+      return this.toResponse({ ...key, usageCount: 0, updatedAt: now }, now, assigned);
     });
+    if (!reset) throw await this.refuseMissing(name, actor, 'usage_key.reset', clientId);
+    return reset;
   }
 
-  /** Deletes the key and its usage history (the audit log keeps the record). */
-  async delete(name: string, actor: KeyActor): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const key = await manager.findOne(UsageKey, { where: { name }, lock: { mode: 'pessimistic_write' } });
-      if (!key) throw notFound(name);
+  /** Deletes the key, its usage history and its assignments (the audit log keeps the record). */
+  async delete(name: string, actor: KeyActor, clientId?: string): Promise<void> {
+    const deleted = await this.dataSource.transaction(async (manager) => {
+      const key = await this.addressed(manager, name, actor, clientId, true);
+      if (!key) return false;
       await manager.delete(UsageKey, { id: key.id });
       await this.record(manager, actor, 'usage_key.delete', key.id, 'success', {
         name,
+        client_id: key.clientId,
         usage_count: key.usageCount,
         max_uses: key.maxUses,
       });
+      return true;
     });
+    if (!deleted) throw await this.refuseMissing(name, actor, 'usage_key.delete', clientId);
   }
 
   /** Uses and refusals of one key, newest first. */
-  async usage(name: string, query: PageQueryDto): Promise<Page<UsageKeyEventDto>> {
-    const key = await this.keys.findOne({ where: { name } });
-    if (!key) throw notFound(name);
+  async usage(name: string, query: KeyUsageQueryDto, actor: KeyActor): Promise<Page<UsageKeyEventDto>> {
+    const key = await this.addressed(this.dataSource.manager, name, actor, query.client_id);
+    if (!key) throw await this.refuseMissing(name, actor, 'usage_key.history', query.client_id);
     const [rows, total] = await this.dataSource.getRepository(UsageKeyEvent).findAndCount({
       where: { keyId: key.id },
       order: { id: 'DESC' },
@@ -313,12 +411,14 @@ export class UsageKeysService {
   }
 
   /**
-   * Imports the reference key file. Every entry is checked on its own: invalid entries are
-   * reported and skipped, existing names are skipped (or overwritten with `replace`). The
-   * valid entries are then written in one transaction: all of them or, on any database
-   * error, none. A dry run reports the same results and writes nothing.
+   * Imports the reference key file into the caller's own space. Every entry is checked on its
+   * own: invalid entries are reported and skipped, names that exist in that space are skipped
+   * (or overwritten with `replace`; another owner's key of the same name is never touched). The
+   * valid entries are then written in one transaction: all of them or, on any database error,
+   * none. A dry run reports the same results and writes nothing.
    */
   async import(dto: ImportUsageKeysDto, actor: KeyActor): Promise<ImportUsageKeysResultDto> {
+    const space = this.writableSpace(actor);
     const names = Object.keys(dto.keys);
     if (names.length > MAX_IMPORT_ENTRIES) {
       throw new ProblemException(
@@ -343,9 +443,10 @@ export class UsageKeysService {
         const chunk = entries.slice(i, i + IMPORT_CHUNK);
         const existing = new Set<string>(
           (
-            await manager.query(`SELECT name FROM usage_keys WHERE name = ANY($1::varchar[])`, [
-              chunk.map((e) => e.name),
-            ])
+            await manager.query(
+              `SELECT name FROM usage_keys WHERE name = ANY($1::varchar[]) AND coalesce(client_id, '') = $2`,
+              [chunk.map((e) => e.name), space],
+            )
           ).map((row: { name: string }) => row.name),
         );
         const toWrite = chunk.filter((e) => replace || !existing.has(e.name));
@@ -356,14 +457,15 @@ export class UsageKeysService {
         }
         if (dryRun || toWrite.length === 0) continue;
         const column = <T>(pick: (e: ImportEntry) => T): T[] => toWrite.map(pick);
+        // The conflict target is the per-owner unique index: `replace` only ever meets the caller's own keys.
         await manager.query(
-          `INSERT INTO usage_keys (name, secret, algorithm, digits, period, max_uses, usage_count,
+          `INSERT INTO usage_keys (name, client_id, secret, algorithm, digits, period, max_uses, usage_count,
                                    expires_at, last_used_at, created_by, created_at, updated_at)
-           SELECT n, s, a, d, p, m, u, x, l, $10, coalesce(c, $11), $11
+           SELECT n, $13, s, a, d, p, m, u, x, l, $10, coalesce(c, $11), $11
              FROM unnest($1::varchar[], $2::text[], $3::varchar[], $4::smallint[], $5::int[], $6::int[], $7::int[],
                          $8::timestamptz[], $9::timestamptz[], $12::timestamptz[])
                   AS i(n, s, a, d, p, m, u, x, l, c)
-           ON CONFLICT (name) DO UPDATE SET
+           ON CONFLICT (name, (coalesce(client_id, ''))) DO UPDATE SET
              secret = excluded.secret, algorithm = excluded.algorithm, digits = excluded.digits,
              period = excluded.period, max_uses = excluded.max_uses, usage_count = excluded.usage_count,
              expires_at = excluded.expires_at, last_used_at = excluded.last_used_at,
@@ -381,6 +483,7 @@ export class UsageKeysService {
             actorOf(actor).actorId,
             now,
             column((e) => e.createdAt),
+            ownerColumn(space),
           ],
         );
       }
@@ -390,11 +493,12 @@ export class UsageKeysService {
       await write(this.dataSource.manager);
     } else {
       await this.dataSource.transaction(async (manager) => {
-        // One import at a time, so "skipped because it exists" is decided against a stable set of names.
-        await manager.query('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK_ID]);
+        // One import per owner at a time, so "skipped because it exists" is decided against a stable set of names.
+        await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [IMPORT_LOCK_ID, space]);
         await write(manager);
         const written = [...results.values()].filter((r) => r.status === 'created' || r.status === 'replaced');
         await this.record(manager, actor, 'usage_key.import', null, 'success', {
+          client_id: ownerColumn(space),
           created: written.filter((r) => r.status === 'created').length,
           replaced: written.filter((r) => r.status === 'replaced').length,
           skipped: [...results.values()].filter((r) => r.status === 'skipped').length,
@@ -415,10 +519,12 @@ export class UsageKeysService {
     };
   }
 
-  private toResponse(key: UsageKey, now: Date): UsageKeyResponseDto {
+  private toResponse(key: UsageKey, now: Date, assigned: string[]): UsageKeyResponseDto {
     return {
       id: key.id,
       name: key.name,
+      client_id: key.clientId,
+      assigned_user_ids: assigned,
       algorithm: key.algorithm,
       digits: key.digits,
       period: key.period,
@@ -433,14 +539,134 @@ export class UsageKeysService {
     };
   }
 
-  /** The UPDATE matched nothing: the key is unknown, expired or spent. Records why, in one transaction. */
-  private recordRefusal(name: string, actor: KeyActor, now: Date): Promise<UseResult> {
+  // ---- tenancy -----------------------------------------------------------------------------
+
+  /** The caller's own space, where it creates and imports (people without the admin role have none). */
+  private writableSpace(actor: KeyActor): string {
+    const space = ownSpace(actor);
+    if (space === null) {
+      throw new ProblemException(HttpStatus.FORBIDDEN, 'FORBIDDEN', 'Only administrators and API keys manage keys.');
+    }
+    return space;
+  }
+
+  /** The key a use route means: the caller's reach, in the same statement as the read. */
+  private reachable(manager: EntityManager, name: string, reach: UseReach): Promise<UsageKey | null> {
+    return manager
+      .createQueryBuilder(UsageKey, 'k')
+      .where('k.name = :name', { name })
+      .andWhere(reachCondition('k', ':owner', ':assignee'), { owner: reach.owner, assignee: reach.assignee })
+      .getOne();
+  }
+
+  /** The key an admin route means: by name in the addressed space (see addressedSpace). */
+  private async addressed(
+    manager: EntityManager,
+    name: string,
+    actor: KeyActor,
+    clientId: string | undefined,
+    lock = false,
+  ): Promise<UsageKey | null> {
+    const space = addressedSpace(actor, clientId);
+    if (space === null) return null;
+    const qb = manager
+      .createQueryBuilder(UsageKey, 'k')
+      .where('k.name = :name', { name })
+      .andWhere(`coalesce(k.client_id, '') = :space`, { space });
+    if (lock) qb.setLock('pessimistic_write');
+    return qb.getOne();
+  }
+
+  /** Who each admin-space key is assigned to (client keys are never assigned: no read for them). */
+  private async assignees(manager: EntityManager, keys: UsageKey[]): Promise<Map<string, string[]>> {
+    const ids = keys.filter((k) => k.clientId === null).map((k) => k.id);
+    const byKey = new Map<string, string[]>();
+    if (ids.length === 0) return byKey;
+    const rows: Array<{ key_id: string; user_id: string }> = await manager.query(
+      `SELECT key_id, user_id FROM usage_key_assignments WHERE key_id = ANY($1::uuid[]) ORDER BY key_id, user_id`,
+      [ids],
+    );
+    for (const row of rows) byKey.set(row.key_id, [...(byKey.get(row.key_id) ?? []), row.user_id]);
+    return byKey;
+  }
+
+  /** Hands a key to people; an id that names nobody is a 400 (the foreign key refuses it). */
+  private async assign(manager: EntityManager, keyId: string, userIds: string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    try {
+      await manager.query('INSERT INTO usage_key_assignments (key_id, user_id) SELECT $1, unnest($2::uuid[])', [
+        keyId,
+        userIds,
+      ]);
+    } catch (error) {
+      if ((error as QueryFailedError & { constraint?: string }).constraint === 'FK_usage_key_assignments_user') {
+        throw assignmentProblem('every assigned user id must name an existing user');
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Records a name the caller did not reach and answers the one 404 every such name gets. A
+   * caller that does not reach every space and names another owner's key (the name exists
+   * elsewhere, or an API key named another client) is recorded as `authz.denied`; otherwise,
+   * with `recordMissing`, as the attempted action's not-found failure.
+   */
+  private async refuse(
+    manager: EntityManager,
+    name: string,
+    actor: KeyActor,
+    attempted: string,
+    options: { clientId?: string; recordMissing?: boolean } = {},
+  ): Promise<ProblemException> {
+    const { clientId, recordMissing = false } = options;
+    const details = { name, code: 'KEY_NOT_FOUND', ...ownerDetail(clientId) };
+    if (!reachesEverySpace(actor)) {
+      const namedOtherClient = actor.kind === 'api_key' && clientId !== undefined && clientId !== actor.clientId;
+      if (namedOtherClient || (await this.nameExists(manager, name))) {
+        await this.audit.record(
+          {
+            ...actorOf(actor),
+            action: 'authz.denied',
+            resource: 'usage_key',
+            status: 'failure',
+            details: { ...details, attempted },
+          },
+          manager,
+        );
+        return notFound(name);
+      }
+    }
+    if (recordMissing) await this.record(manager, actor, attempted, null, 'failure', details);
+    return notFound(name);
+  }
+
+  /** An admin route's 404, recorded (see refuse). */
+  private refuseMissing(
+    name: string,
+    actor: KeyActor,
+    attempted: string,
+    clientId?: string,
+  ): Promise<ProblemException> {
+    return this.refuse(this.dataSource.manager, name, actor, attempted, { clientId, recordMissing: true });
+  }
+
+  private async nameExists(manager: EntityManager, name: string): Promise<boolean> {
+    const rows: unknown[] = await manager.query('SELECT 1 FROM usage_keys WHERE name = $1 LIMIT 1', [name]);
+    return rows.length > 0;
+  }
+
+  /**
+   * The UPDATE matched nothing: the key is unknown to the caller, expired or spent. Records
+   * why, in one transaction.
+   */
+  private recordRefusal(name: string, actor: KeyActor, reach: UseReach, now: Date): Promise<UseResult> {
     const { actorType, actorId } = actorOf(actor);
     const ip = currentRequestContext()?.ip ?? null;
     return this.dataSource.transaction(async (manager): Promise<UseResult> => {
-      const key = await manager.findOne(UsageKey, { where: { name } });
+      const key = await this.reachable(manager, name, reach);
       if (!key) {
-        await this.record(manager, actor, 'usage_key.use', null, 'failure', { name, code: 'KEY_NOT_FOUND' });
+        await this.refuse(manager, name, actor, 'usage_key.use', { recordMissing: true });
         return { ok: false, outcome: 'missing' };
       }
       // The UPDATE matched nothing, so the key is expired or spent (an "active" reading is a reset racing us).

@@ -55,6 +55,12 @@ export class MetricsRegistry {
     registers: [this.registry],
   });
 
+  private readonly rateLimitFallbacks = new Counter({
+    name: 'rate_limit_store_fallback_total',
+    help: 'Times the rate-limit store fell back from Redis to per-instance memory (one per outage)',
+    registers: [this.registry],
+  });
+
   constructor(@InjectDataSource() dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry });
     const pool = (): PgPoolStats | undefined => (dataSource.driver as unknown as { master?: PgPoolStats }).master;
@@ -94,6 +100,10 @@ export class MetricsRegistry {
 
   login(outcome: string): void {
     this.logins.inc({ outcome });
+  }
+
+  rateLimitStoreFallback(): void {
+    this.rateLimitFallbacks.inc();
   }
 
   /** The exposition text and its content type. */

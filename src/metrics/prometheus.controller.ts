@@ -1,8 +1,8 @@
 import { Controller, Get, Headers, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AuditService } from '#src/audit/audit.service.js';
 import { unauthenticated } from '#src/common/auth/auth-errors.js';
+import { VerifiesCredentials } from '#src/common/auth/auth.decorators.js';
 import { ProblemException } from '#src/common/problem.js';
 import { Public } from '#src/common/public.decorator.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
@@ -16,11 +16,11 @@ import { MetricsRegistry } from './metrics-registry.js';
  */
 @ApiExcludeController()
 @Public()
+@VerifiesCredentials()
 @Controller('metrics')
 export class PrometheusController {
   constructor(
     private readonly metrics: MetricsRegistry,
-    private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -33,14 +33,7 @@ export class PrometheusController {
     if (!token) throw new ProblemException(HttpStatus.NOT_FOUND, 'NOT_FOUND', 'Metrics are not enabled.');
     const presented = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1] ?? '';
     if (!constantTimeEqual(presented, token)) {
-      await this.audit.record({
-        actorType: 'anonymous',
-        action: 'authn.failed',
-        resource: 'route',
-        resourceId: 'GET /metrics',
-        status: 'failure',
-        details: { code: 'METRICS_TOKEN_REQUIRED' },
-      });
+      // Audited (authn.failed) and counted per address by the exception filter, like every refusal.
       void reply.header('www-authenticate', 'Bearer realm="metrics"');
       throw unauthenticated('METRICS_TOKEN_REQUIRED', 'Send the metrics token as a bearer token.');
     }

@@ -91,10 +91,19 @@ function withProblemDetails(document: OpenAPIObject): OpenAPIObject {
     description: 'Problem details',
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDetails' } } },
   };
+  const databaseUnavailable = {
+    description: 'DATABASE_UNAVAILABLE: the database cannot be reached right now',
+    headers: {
+      'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', example: 5 } },
+    },
+    content: problem.content,
+  };
   for (const pathItem of Object.values(document.paths)) {
     for (const method of ['get', 'put', 'post', 'patch', 'delete'] as const) {
       const operation = pathItem[method];
       if (!operation) continue;
+      // Every route reads the database (authentication does) except the service info.
+      if (operation.operationId !== 'getServiceInfo') operation.responses['503'] ??= databaseUnavailable;
       for (const status of Object.keys(operation.responses)) {
         const response = operation.responses[status] as { description?: string; content?: unknown } | undefined;
         if (Number(status) >= 400 && response && !('$ref' in response) && !response.content) {

@@ -117,6 +117,16 @@ export class UsersService {
       .getOne() as Promise<UserWithSecrets | null>;
   }
 
+  /** The id of the account a login name (username or e-mail, any case) belongs to, if any. */
+  async idForLogin(login: string): Promise<string | null> {
+    const row = await this.users
+      .createQueryBuilder('u')
+      .select('u.id', 'id')
+      .where('lower(u.username) = lower(:login) OR lower(u.email) = lower(:login)', { login })
+      .getRawOne<{ id: string }>();
+    return row?.id ?? null;
+  }
+
   /** Pass the transaction's manager when inside one: the embedded database serves one transaction at a time. */
   async findWithSecrets(id: string, manager: EntityManager = this.dataSource.manager): Promise<UserWithSecrets> {
     const user = await manager
@@ -132,6 +142,16 @@ export class UsersService {
     const user = await this.users.findOne({ where: { id } });
     if (!user) throw notFound();
     return toUserResponse(user);
+  }
+
+  /** The id of the account with this username (case-insensitive, as sign-in reads it), or null. */
+  async idOfUsername(username: string): Promise<string | null> {
+    const user = await this.users
+      .createQueryBuilder('u')
+      .select('u.id')
+      .where('lower(u.username) = lower(:username)', { username })
+      .getOne();
+    return user?.id ?? null;
   }
 
   async updateMe(me: UserPrincipal, dto: UpdateMeDto): Promise<UserResponseDto> {

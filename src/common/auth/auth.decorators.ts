@@ -1,56 +1,138 @@
-import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  applyDecorators,
+  createParamDecorator,
+  ExecutionContext,
+  SetMetadata,
+  UseGuards,
+  type CanActivate,
+  type Type,
+} from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiSecurity,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyScope } from '#src/api-keys/api-key.entity.js';
 import { StepUpGuard } from '#src/auth/step-up.guard.js';
+import { ApiKeyGuard } from '#src/auth/guards/api-key.guard.js';
+import { JwtAuthGuard } from '#src/auth/guards/jwt-auth.guard.js';
+import { JwtOrApiKeyGuard } from '#src/auth/guards/jwt-or-api-key.guard.js';
+import { IS_PUBLIC } from '#src/common/public.decorator.js';
 import { SECURITY } from '#src/openapi/openapi.js';
 import type { UserRole } from '#src/users/user.entity.js';
 import type { ClientPrincipal, Principal, UserPrincipal } from './principal.js';
 
-export const AUTH_POLICY = 'authPolicy';
+/** The passport guard that authenticates a route (see AuthenticationGuard). */
+export const AUTH_GUARD = 'authGuard';
+/** A user must hold one of these roles (RolesGuard). */
+export const ROLES = 'roles';
+/** An API key must hold every one of these scopes (ScopesGuard). */
+export const SCOPES = 'scopes';
+/** Reachable while the user still has to change the password (RolesGuard). */
+export const ALLOW_PENDING_PASSWORD_CHANGE = 'allowPendingPasswordChange';
+/** A public route that checks credentials of its own (AuthFailureLimitGuard). */
+export const VERIFIES_CREDENTIALS = 'verifiesCredentials';
 
-/** Who may call a route. Routes without a policy (and not @Public) take users only. */
-export interface AuthPolicy {
-  users: boolean;
-  apiKeys: boolean;
-  /** A user must hold one of these roles. */
+export const Roles = (...roles: UserRole[]): MethodDecorator & ClassDecorator => SetMetadata(ROLES, roles);
+export const Scopes = (...scopes: ApiKeyScope[]): MethodDecorator & ClassDecorator => SetMetadata(SCOPES, scopes);
+
+/**
+ * On a @Public route that checks credentials itself (a password, a refresh token, the
+ * metrics token): an address past its limit of refused requests gets 429 before it runs.
+ */
+export const VerifiesCredentials = (): MethodDecorator & ClassDecorator => SetMetadata(VERIFIES_CREDENTIALS, true);
+
+interface Access {
+  guard: Type<CanActivate>;
   roles?: readonly UserRole[];
-  /** An API key must hold every one of these scopes. */
   scopes?: readonly ApiKeyScope[];
-  /** Reachable while the user still has to change the password. */
   allowPendingPasswordChange?: boolean;
 }
 
-export const DEFAULT_AUTH_POLICY: AuthPolicy = { users: true, apiKeys: false };
-
-const documented = (policy: AuthPolicy): MethodDecorator & ClassDecorator =>
-  applyDecorators(
-    SetMetadata(AUTH_POLICY, policy),
-    ...(policy.users ? [ApiBearerAuth(SECURITY.jwt)] : []),
-    ...(policy.apiKeys ? [ApiSecurity(SECURITY.apiKeyHeader), ApiBearerAuth(SECURITY.apiKeyBearer)] : []),
+/**
+ * One line per route: the guard that authenticates it, the roles and scopes the other
+ * guards check, and the Swagger security entries. Every key is set, so a method's
+ * decorator replaces its class's whole rule.
+ */
+const access = ({ guard, roles = [], scopes = [], allowPendingPasswordChange = false }: Access) => {
+  const users = guard !== ApiKeyGuard;
+  const apiKeys = guard !== JwtAuthGuard;
+  return applyDecorators(
+    SetMetadata(AUTH_GUARD, guard),
+    Roles(...roles),
+    Scopes(...scopes),
+    SetMetadata(ALLOW_PENDING_PASSWORD_CHANGE, allowPendingPasswordChange),
+    ...(users ? [ApiBearerAuth(SECURITY.jwt)] : []),
+    ...(apiKeys ? [ApiSecurity(SECURITY.apiKeyHeader), ApiBearerAuth(SECURITY.apiKeyBearer)] : []),
     ApiUnauthorizedResponse({ description: 'Missing, invalid, expired or revoked credentials' }),
     ApiForbiddenResponse({ description: 'Authenticated, but not allowed (role, scope or pending password change)' }),
+    ApiTooManyRequestsResponse({
+      description: 'RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After)',
+    }),
   );
+};
 
 /** A signed-in person (JWT access token). */
 export const UserAuth = (options: { allowPendingPasswordChange?: boolean } = {}): MethodDecorator & ClassDecorator =>
-  documented({ users: true, apiKeys: false, ...options });
+  access({ guard: JwtAuthGuard, ...options });
 
 /** An administrator (JWT access token with role admin). */
-export const AdminAuth = (): MethodDecorator & ClassDecorator =>
-  documented({ users: true, apiKeys: false, roles: ['admin'] });
+export const AdminAuth = (): MethodDecorator & ClassDecorator => access({ guard: JwtAuthGuard, roles: ['admin'] });
 
 /** An enterprise client whose API key holds every listed scope. */
 export const ApiKeyAuth = (...scopes: ApiKeyScope[]): MethodDecorator & ClassDecorator =>
-  documented({ users: false, apiKeys: true, scopes });
+  access({ guard: ApiKeyGuard, scopes });
 
 /** Either a signed-in person or an API key with the listed scopes. */
 export const UserOrApiKeyAuth = (...scopes: ApiKeyScope[]): MethodDecorator & ClassDecorator =>
-  documented({ users: true, apiKeys: true, scopes });
+  access({ guard: JwtOrApiKeyGuard, scopes });
 
 /** Either an administrator or an API key with the listed scopes. */
 export const AdminOrApiKeyAuth = (...scopes: ApiKeyScope[]): MethodDecorator & ClassDecorator =>
-  documented({ users: true, apiKeys: true, roles: ['admin'], scopes });
+  access({ guard: JwtOrApiKeyGuard, roles: ['admin'], scopes });
+
+/** A route's access rule as the guards read it. */
+export interface RouteAccess {
+  isPublic: boolean;
+  verifiesCredentials: boolean;
+  /** Unset: the route declares no rule, and is refused. */
+  guard?: Type<CanActivate>;
+  roles: readonly UserRole[];
+  scopes: readonly ApiKeyScope[];
+  allowPendingPasswordChange: boolean;
+}
+
+const accessByRoute = new WeakMap<object, WeakMap<object, RouteAccess>>();
+
+/**
+ * The rule of the route being served, read from its metadata once per controller method
+ * (method first, then class): the guards that consult it run on every request.
+ */
+export function routeAccess(reflector: Reflector, context: ExecutionContext): RouteAccess {
+  const handler = context.getHandler();
+  const controller = context.getClass();
+  let byHandler = accessByRoute.get(controller);
+  if (!byHandler) accessByRoute.set(controller, (byHandler = new WeakMap()));
+  let rule = byHandler.get(handler);
+  if (!rule) {
+    const targets = [handler, controller];
+    const read = <T>(key: string): T | undefined => reflector.getAllAndOverride<T>(key, targets);
+    rule = {
+      isPublic: read<boolean>(IS_PUBLIC) === true,
+      verifiesCredentials: read<boolean>(VERIFIES_CREDENTIALS) === true,
+      guard: read<Type<CanActivate>>(AUTH_GUARD),
+      roles: read<UserRole[]>(ROLES) ?? [],
+      scopes: read<ApiKeyScope[]>(SCOPES) ?? [],
+      allowPendingPasswordChange: read<boolean>(ALLOW_PENDING_PASSWORD_CHANGE) === true,
+    };
+    byHandler.set(handler, rule);
+  }
+  return rule;
+}
 
 /**
  * The route reveals or replaces a secret: besides the route's own auth decorator, the

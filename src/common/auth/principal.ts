@@ -22,9 +22,17 @@ export interface ClientPrincipal {
 
 export type Principal = UserPrincipal | ClientPrincipal;
 
+/** What a strategy learnt besides who the caller is (passport's `authInfo`). */
+export interface AuthInfo {
+  /** The user must change the password before anything else (set by an administrator). */
+  mustChangePassword?: boolean;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by the global auth guard on every authenticated request. */
+    /** Set by the route's authentication guard on every authenticated request. */
     principal?: Principal;
+    /** Set by passport with the principal. */
+    authInfo?: AuthInfo;
   }
 }

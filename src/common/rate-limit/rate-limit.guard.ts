@@ -13,7 +13,17 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ProblemException } from '#src/common/problem.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
-import { callerTracker } from './rate-limit.trackers.js';
+import { UsersService } from '#src/users/users.service.js';
+import {
+  RATE_LIMIT_POLICIES,
+  RATE_LIMIT_POLICY,
+  type RateLimitPolicy,
+  type RateLimitPolicyDefinition,
+} from './rate-limit.policies.js';
+import { callerTracker, loginName } from './rate-limit.trackers.js';
+
+/** Longer names are no account's (usernames and e-mail addresses are shorter): not looked up. */
+const MAX_LOGIN_NAME = 320;
 
 /**
  * Rate limits, run after authentication: by default per caller (user, API key, or the
@@ -27,6 +37,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly users: UsersService,
   ) {
     super(options, storage, reflector);
   }
@@ -37,7 +48,33 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   /** RATE_LIMIT_MULTIPLIER scales every limit (load and functional tests); 1 in production. */
   protected override handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    return super.handleRequest({ ...request, limit: request.limit * this.config.rateLimit.multiplier });
+    const limit = request.limit * this.config.rateLimit.multiplier;
+    const policy = this.reflector.getAllAndOverride<RateLimitPolicy | undefined>(RATE_LIMIT_POLICY, [
+      request.context.getHandler(),
+      request.context.getClass(),
+    ]);
+    const definition: RateLimitPolicyDefinition | undefined = policy && RATE_LIMIT_POLICIES[policy];
+    const { getTracker } = request;
+    return super.handleRequest({
+      ...request,
+      limit,
+      getTracker: definition?.byAccount ? (req, context) => this.byAccount(req, context, getTracker) : getTracker,
+    });
+  }
+
+  /**
+   * A login counted against the account it names, by username or e-mail alike; an unknown
+   * name against itself. The look-up is made for every login, whether the account exists
+   * or not, and the answer is the same either way: neither tells which it was.
+   */
+  private async byAccount(
+    req: Record<string, unknown>,
+    context: ExecutionContext,
+    byName: ThrottlerRequest['getTracker'],
+  ): Promise<string> {
+    const name = loginName(req as unknown as FastifyRequest);
+    const id = name.length > 0 && name.length <= MAX_LOGIN_NAME ? await this.users.idForLogin(name) : null;
+    return id ? `account:${id}` : byName(req, context);
   }
 
   protected override async throwThrottlingException(

@@ -1,7 +1,11 @@
-import { type DynamicModule, Logger, Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 import type { AppConfig } from '#src/config/config.types.js';
+import { MetricsRegistry } from '#src/metrics/metrics-registry.js';
+import { UsersModule } from '#src/users/users.module.js';
+import { AuthFailureLimitGuard } from './auth-failure-limit.guard.js';
+import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { MemoryThrottlerStorage } from './memory-throttler.storage.js';
 import { RateLimitGuard } from './rate-limit.guard.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
@@ -9,33 +13,58 @@ import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 /**
  * Rate limits on @nestjs/throttler: one default limit per caller per minute, stricter
  * named policies on sensitive routes. With REDIS_URL the counts live in Redis, shared by
- * every instance; without it each instance counts in memory.
- * The guard is exported, not made global here: AppModule orders the global guards.
+ * every instance (in memory per instance while Redis is unreachable); without it each
+ * instance counts in memory.
+ * Refused requests are limited per address besides (AuthFailureLimiter).
+ * The guards are exported, not made global here: AppModule orders the global guards.
  */
 @Module({})
 export class RateLimitModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: RateLimitModule,
+      // The limiter of refused requests serves the auth guards and the exception filter.
+      global: true,
       imports: [
+        // Logins are counted per account (see RATE_LIMIT_POLICIES.login).
+        UsersModule,
         // Async, so the Redis client is made when the app is built, not when the module is declared.
         ThrottlerModule.forRootAsync({
-          useFactory: (): ThrottlerModuleOptions => ({
+          inject: [MetricsRegistry],
+          useFactory: async (metrics: MetricsRegistry): Promise<ThrottlerModuleOptions> => ({
             throttlers: [{ name: 'default', limit: config.rateLimit.defaultPerMinute, ttl: 60_000 }],
-            storage: config.redisUrl ? redisStorage(config.redisUrl) : new MemoryThrottlerStorage(),
+            storage: config.redisUrl
+              ? await redisStorage(config.redisUrl, config.redisTimeoutMs, metrics)
+              : new MemoryThrottlerStorage(),
           }),
         }),
       ],
-      providers: [RateLimitGuard],
-      exports: [RateLimitGuard],
+      providers: [RateLimitGuard, AuthFailureLimiter, AuthFailureLimitGuard],
+      exports: [RateLimitGuard, AuthFailureLimiter, AuthFailureLimitGuard],
     };
   }
 }
 
-function redisStorage(url: string): RedisThrottlerStorage {
-  const client = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false });
-  // Without a listener ioredis prints connection errors to the console itself.
-  const logger = new Logger('RateLimit');
-  client.on('error', (error: Error) => logger.warn(`Redis: ${error.message}`));
-  return new RedisThrottlerStorage(client, { ownsClient: true });
+/**
+ * A client that fails fast instead of waiting: no offline queue (a command while disconnected
+ * fails at once), short connect and command timeouts, no replay of unanswered commands after a
+ * reconnect (they were counted in memory), and reconnect attempts at most a second apart.
+ */
+async function redisStorage(url: string, timeoutMs: number, metrics: MetricsRegistry): Promise<RedisThrottlerStorage> {
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 1,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
+    lazyConnect: false,
+  });
+  const storage = new RedisThrottlerStorage(client, {
+    ownsClient: true,
+    onFallback: () => metrics.rateLimitStoreFallback(),
+  });
+  // Start with shared limits when Redis is there; start anyway, counting in memory, when it is not.
+  await storage.waitUntilReady(timeoutMs);
+  return storage;
 }

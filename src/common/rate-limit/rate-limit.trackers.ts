@@ -16,9 +16,14 @@ export const callerTracker: Tracker = (request) => {
   return ipTracker(request);
 };
 
+/** The name a login gives (username or e-mail), trimmed and lower-cased; '' when there is none. */
+export const loginName = (request: FastifyRequest): string => {
+  const username = (request.body as { username?: unknown } | undefined)?.username;
+  return typeof username === 'string' ? username.trim().toLowerCase() : '';
+};
+
 /** The account a login names (trimmed, lower-cased, so variants share one count), else the address. */
 export const usernameTracker: Tracker = (request) => {
-  const username = (request.body as { username?: unknown } | undefined)?.username;
-  const normalized = typeof username === 'string' ? username.trim().toLowerCase() : '';
+  const normalized = loginName(request);
   return normalized ? `username:${normalized}` : ipTracker(request);
 };

@@ -1,6 +1,7 @@
-import type { OnApplicationShutdown } from '@nestjs/common';
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
+import { MemoryThrottlerStorage } from './memory-throttler.storage.js';
 
 /** What the throttler guard reads back from a storage; times in seconds. */
 export interface ThrottlerStorageRecord {
@@ -53,13 +54,35 @@ export interface RedisThrottlerStorageOptions {
   prefix?: string;
   /** Quit the client on application shutdown (set when the client was made for this storage). */
   ownsClient?: boolean;
+  /** Counts while Redis cannot answer; a MemoryThrottlerStorage unless given. */
+  fallback?: ThrottlerStorage & Partial<OnApplicationShutdown>;
+  /** Called once each time the storage falls back to the fallback (the start of an outage). */
+  onFallback?: () => void;
+  /** While falling back on a connection that still looks open, how often a PING checks Redis, ms. */
+  probeIntervalMs?: number;
 }
 
-/** @nestjs/throttler storage in Redis, so every instance counts against the same limits. */
+/**
+ * @nestjs/throttler storage in Redis, so every instance counts against the same limits.
+ * Redis is an accelerator, not a dependency: when a step fails (connection lost, timeout,
+ * no connection) the storage counts in its fallback, per instance, and keeps doing so
+ * without asking Redis until the client is ready again (ioredis reconnects by itself, and a
+ * periodic PING covers a connection that stays open but stops answering). One warning per
+ * outage, one line when it ends.
+ */
 export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
   private readonly hit: HitCommand;
   private readonly prefix: string;
   private readonly ownsClient: boolean;
+  private readonly fallback: ThrottlerStorage & Partial<OnApplicationShutdown>;
+  private readonly onFallback: () => void;
+  private readonly probeIntervalMs: number;
+  private readonly logger = new Logger('RateLimit');
+  private readonly listeners: Record<'ready' | 'error', (error?: Error) => void>;
+  /** Set from the first failure until Redis answers again: counts go to the fallback. */
+  private outage = false;
+  private probe?: NodeJS.Timeout;
+  private closing = false;
 
   constructor(
     readonly client: Redis,
@@ -67,14 +90,81 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
   ) {
     this.prefix = options.prefix ?? 'otp:rl:';
     this.ownsClient = options.ownsClient ?? false;
+    this.fallback = options.fallback ?? new MemoryThrottlerStorage();
+    this.onFallback = options.onFallback ?? (() => undefined);
+    this.probeIntervalMs = options.probeIntervalMs ?? 1000;
     // defineCommand sends EVALSHA, falling back to EVAL once if the script is not cached.
     client.defineCommand(COMMAND, { numberOfKeys: 2, lua: HIT_SCRIPT });
     const commands = client as unknown as Record<typeof COMMAND, HitCommand>;
     this.hit = commands[COMMAND].bind(client);
+    // 'error' comes with every failed (re)connection, so an outage is noticed without traffic;
+    // the listener also keeps ioredis from printing each failure itself. A request during an
+    // outage fails at once (no offline queue), which is noticed too.
+    this.listeners = {
+      ready: () => this.recovered(),
+      error: (error) => this.fallBack(error?.message ?? 'connection error'),
+    };
+    for (const [event, listener] of Object.entries(this.listeners)) client.on(event, listener);
+  }
+
+  /** True while counts go to Redis (shared by every instance); false while they stay in this process. */
+  get shared(): boolean {
+    return !this.outage;
   }
 
   /** `ttl` and `blockDuration` in ms, as the guard passes them; the answer in seconds, as it reads them. */
   async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    if (!this.outage) {
+      try {
+        return await this.incrementInRedis(key, ttl, limit, blockDuration, throttlerName);
+      } catch (error) {
+        this.fallBack((error as Error).message);
+      }
+    }
+    return this.fallback.increment(key, ttl, limit, blockDuration, throttlerName);
+  }
+
+  /**
+   * Marks Redis unreachable at start-up when the client is not ready within `timeoutMs`
+   * (the app starts anyway, counting in memory).
+   */
+  async waitUntilReady(timeoutMs: number): Promise<void> {
+    if (this.connected) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.client.once('ready', done);
+    });
+    if (!this.connected) this.fallBack(`not ready within ${timeoutMs} ms at start-up`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.probe);
+    for (const [event, listener] of Object.entries(this.listeners)) this.client.off(event, listener);
+    await this.fallback.onApplicationShutdown?.();
+    if (this.ownsClient && this.client.status !== 'end') {
+      // Keep one listener so a late connection error is not printed by ioredis.
+      this.client.on('error', () => undefined);
+      await this.client.quit().catch(() => undefined);
+    }
+  }
+
+  private get connected(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  private async incrementInRedis(
     key: string,
     ttl: number,
     limit: number,
@@ -100,8 +190,29 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
     };
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.ownsClient && this.client.status !== 'end') await this.client.quit().catch(() => undefined);
+  private fallBack(reason: string): void {
+    if (this.outage || this.closing) return;
+    this.outage = true;
+    this.onFallback();
+    this.logger.warn(`Redis unavailable (${reason}): rate limits counted in this instance's memory until it is back`);
+    // A connection that closed comes back through ioredis's reconnect ('ready'); one that stays
+    // open but timed out only shows it answers again when asked.
+    this.probe = setInterval(() => {
+      if (!this.connected) return;
+      this.client.ping().then(
+        () => this.recovered(),
+        () => undefined,
+      );
+    }, this.probeIntervalMs);
+    this.probe.unref();
+  }
+
+  private recovered(): void {
+    if (!this.outage || this.closing) return;
+    this.outage = false;
+    clearInterval(this.probe);
+    this.probe = undefined;
+    this.logger.log('Redis reachable again: rate limits shared through Redis');
   }
 }
 

@@ -2,12 +2,16 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
   IsBoolean,
   IsDate,
   IsIn,
   IsObject,
   IsOptional,
   IsString,
+  IsUUID,
   Matches,
   MaxLength,
   MinLength,
@@ -49,6 +53,44 @@ export const IsKeyName = (): PropertyDecorator =>
     Matches(KEY_NAME_PATTERN, { message: 'key name may contain letters, digits, dot, dash, underscore, colon and @' }),
   );
 
+/** The `client_id` rule of API keys: 1-100 letters, digits, dot, dash, underscore. */
+const IsClientId = (): PropertyDecorator =>
+  applyDecorators(
+    IsString(),
+    Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'client_id may contain letters, digits, dot, dash and underscore' }),
+  );
+
+/** People an admin-space key is handed to; at most this many per key. */
+export const MAX_ASSIGNEES = 100;
+
+const AssignedUserIdsField = (description: string): PropertyDecorator =>
+  applyDecorators(
+    ApiPropertyOptional({
+      type: [String],
+      format: 'uuid',
+      maxItems: MAX_ASSIGNEES,
+      example: ['5f0c3c52-7c1e-4a39-9d0b-2f6b7d1c9a10'],
+      description,
+    }),
+    IsOptional(),
+    IsArray(),
+    ArrayMaxSize(MAX_ASSIGNEES),
+    ArrayUnique(),
+    IsUUID('all', { each: true, message: 'each assigned user id must be a uuid' }),
+  );
+
+const OWNER_DESCRIPTION =
+  'Administrators: the API client whose key this is (omit for the admin space). ' +
+  "An API key may name only its own client; another client's keys answer as unknown names.";
+
+/** `?client_id=`: which owner's key an admin route addresses. */
+export class KeyOwnerQueryDto {
+  @ApiPropertyOptional({ example: 'acme', description: OWNER_DESCRIPTION })
+  @IsOptional()
+  @IsClientId()
+  client_id?: string;
+}
+
 export class CreateUsageKeyDto {
   @ApiProperty({ example: 'deploy-approval', description: 'Unique name the key is addressed by (case-sensitive)' })
   @IsKeyName()
@@ -87,6 +129,12 @@ export class CreateUsageKeyDto {
 
   @OtpPeriodField('TOTP period, seconds')
   period?: number;
+
+  @AssignedUserIdsField(
+    'Administrators: people (user ids) who may use this admin-space key (code, validate, info). ' +
+      "Not for an API client's keys.",
+  )
+  assigned_user_ids?: string[];
 }
 
 export class UpdateUsageKeyDto {
@@ -107,6 +155,9 @@ export class UpdateUsageKeyDto {
   @IsDate()
   @InTimestampRange()
   expires_at?: Date | null;
+
+  @AssignedUserIdsField('Administrators: the new list of people who may use this admin-space key ([] assigns nobody)')
+  assigned_user_ids?: string[];
 }
 
 export class KeyNameDto {
@@ -120,6 +171,31 @@ export class ListUsageKeysQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(['active', 'depleted', 'expired'])
   status?: UsageKeyStatus;
+
+  @ApiPropertyOptional({
+    example: 'acme',
+    description: "Only this API client's keys (an API key sees its own client's keys whatever this says)",
+  })
+  @IsOptional()
+  @IsClientId()
+  client_id?: string;
+
+  @ApiPropertyOptional({
+    enum: ['admin', 'client'],
+    example: 'admin',
+    description: "Only admin-space keys (`admin`) or only API clients' keys (`client`)",
+  })
+  @IsOptional()
+  @IsIn(['admin', 'client'])
+  space?: 'admin' | 'client';
+}
+
+/** `GET keys/:name/usage`: a page, and the owner as on every admin route. */
+export class KeyUsageQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ example: 'acme', description: OWNER_DESCRIPTION })
+  @IsOptional()
+  @IsClientId()
+  client_id?: string;
 }
 
 export type UsageKeyStatus = 'active' | 'depleted' | 'expired';
@@ -138,6 +214,20 @@ export class UsageInfoDto {
 export class UsageKeyResponseDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'acme',
+    description: 'The owner: the API client that made the key, or null for the admin space',
+  })
+  client_id: string | null;
+  @ApiProperty({
+    type: [String],
+    format: 'uuid',
+    example: ['5f0c3c52-7c1e-4a39-9d0b-2f6b7d1c9a10'],
+    description: 'People who may use this admin-space key (always empty for a client key)',
+  })
+  assigned_user_ids: string[];
   @ApiProperty({ enum: OTP_ALGORITHMS }) algorithm: OtpAlgorithm;
   @ApiProperty() digits: number;
   @ApiProperty({ description: 'TOTP period, seconds' }) period: number;
