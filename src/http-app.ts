@@ -7,7 +7,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module.js';
 import { ConnectionRequests, headersSetBy, routerErrorHandler } from './common/framework-errors.js';
-import { jsonShapeProblem } from './common/input-limits.js';
+import { jsonShapeProblem, requestCharactersProblem } from './common/input-limits.js';
 import { createRootLogger, RequestLogController } from './common/logging.js';
 import { runWithRequestContext } from './common/request-context.js';
 import { createValidationPipe } from './common/validation.js';
@@ -119,6 +119,8 @@ export async function createApp(
     if (request.url.startsWith('/docs')) void reply.header('content-security-policy', DOCS_CSP);
     done(null, payload);
   });
+  // Before the guards, some of which read the body: no string may hold NUL or an unpaired surrogate.
+  fastify.addHook('preValidation', (request, _reply, done) => done(requestCharactersProblem(request)));
   // After body parsing, so the whole handler chain (guards included) sees the context.
   fastify.addHook('preHandler', (request, _reply, done) => {
     runWithRequestContext(

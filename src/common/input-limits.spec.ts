@@ -39,7 +39,7 @@ describe('inputProblem', () => {
       undefined,
     );
     expect(inputProblem(undefined, 'body')).toBe(undefined);
-    expect(inputProblem('plain', 'param', undefined, 'id')).toBe(undefined);
+    expect(inputProblem('plain', 'param', { name: 'id' })).toBe(undefined);
   });
 
   it(`refuses an object of more than ${MAX_KEYS_PER_OBJECT} keys, naming the limit`, () => {
@@ -68,17 +68,17 @@ describe('inputProblem', () => {
 
   it("applies a DTO's @MaxKeys and @ArrayMaxSize to its own properties only", () => {
     const bounds = inputBoundsOf(MapDto);
-    expect(inputProblem({ entries: keys(1000), ids: ['a', 'b', 'c'] }, 'body', bounds)).toBe(undefined);
-    expect(inputProblem({ entries: keys(1001) }, 'body', bounds)?.extensions.limit).toEqual({
+    expect(inputProblem({ entries: keys(1000), ids: ['a', 'b', 'c'] }, 'body', { shape: bounds })).toBe(undefined);
+    expect(inputProblem({ entries: keys(1001) }, 'body', { shape: bounds })?.extensions.limit).toEqual({
       name: 'object_keys',
       max: 1000,
     });
-    expect(inputProblem({ ids: ['a', 'b', 'c', 'd'] }, 'body', bounds)?.extensions.limit).toEqual({
+    expect(inputProblem({ ids: ['a', 'b', 'c', 'd'] }, 'body', { shape: bounds })?.extensions.limit).toEqual({
       name: 'array_items',
       max: 3,
     });
     // Objects inside the map keep the default limit.
-    expect(codeOf(inputProblem({ entries: { one: keys(MAX_KEYS_PER_OBJECT + 1) } }, 'body', bounds))).toBe(
+    expect(codeOf(inputProblem({ entries: { one: keys(MAX_KEYS_PER_OBJECT + 1) } }, 'body', { shape: bounds }))).toBe(
       'BODY_TOO_COMPLEX',
     );
   });
@@ -93,12 +93,17 @@ describe('inputProblem', () => {
     const bounds = inputBoundsOf(MapDto);
     expect(bounds.maxEntries).toBe(MAX_TOTAL_ENTRIES + 1000 * 16);
     expect(
-      inputProblem(
-        { entries: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [i, keys(10)])) },
-        'body',
-        bounds,
-      ),
+      inputProblem({ entries: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [i, keys(10)])) }, 'body', {
+        shape: bounds,
+      }),
     ).toBe(undefined);
+  });
+
+  it('checks only characters, at any size, when asked to leave the shape to the DTO', () => {
+    expect(inputProblem({ a: keys(10_000), b: Array(5000).fill('x') }, 'body', { shape: false })).toBe(undefined);
+    expect(codeOf(inputProblem({ a: [keys(10), 'a\u0000'] }, 'body', { shape: false }))).toBe('INVALID_CHARACTERS');
+    expect(inputProblem({ a: 'a\u0000', b: keys(300) }, 'body', { characters: false })?.code).toBe('BODY_TOO_COMPLEX');
+    expect(inputProblem({ a: 'a\u0000' }, 'body', { characters: false })).toBe(undefined);
   });
 
   it('refuses NUL characters and unpaired surrogates in values and in field names, naming the field', () => {
@@ -109,7 +114,7 @@ describe('inputProblem', () => {
     }
     expect(codeOf(inputProblem({ ['a\u0000']: 1 }, 'body'))).toBe('INVALID_CHARACTERS');
     expect(codeOf(inputProblem(['ok', ['a\u0000']], 'body'))).toBe('INVALID_CHARACTERS');
-    const param = inputProblem('a\u0000', 'param', undefined, 'id');
+    const param = inputProblem('a\u0000', 'param', { name: 'id' });
     expect(param?.extensions.errors).toEqual([{ field: 'id', messages: [expect.any(String)] }]);
     expect(param?.message).toContain('path parameter');
   });
@@ -118,7 +123,7 @@ describe('inputProblem', () => {
     const wide = Array.from({ length: 100 }, () => Array.from({ length: 1000 }, (_, i) => `value ${i}`));
     const bounds = { properties: new Map(), maxEntries: 200_000 };
     const started = performance.now();
-    expect(inputProblem({ rows: wide }, 'body', bounds)).toBe(undefined);
+    expect(inputProblem({ rows: wide }, 'body', { shape: bounds })).toBe(undefined);
     expect(performance.now() - started).toBeLessThan(1000);
   });
 });

@@ -50,6 +50,7 @@ export interface InputBounds {
 }
 
 const DEFAULT_BOUNDS: InputBounds = { properties: new Map(), maxEntries: MAX_TOTAL_ENTRIES };
+const UNBOUNDED: InputBounds = { properties: new Map(), maxEntries: Infinity };
 const boundsCache = new WeakMap<object, InputBounds>();
 
 /** `@ArrayMaxSize(n)` and `@MaxKeys(n)` of a DTO's properties, from class-validator's own metadata. */
@@ -85,21 +86,33 @@ interface Frame {
   key: string | number | undefined;
 }
 
+/** What `inputProblem` checks. */
+export interface InputChecks {
+  /** The bounds of the shape (the DTO's), or false to check characters only. */
+  shape?: InputBounds | false;
+  /** Whether strings and field names are checked for NUL characters and unpaired surrogates. */
+  characters?: boolean;
+  /** The parameter's own name (`@Param('id')`), when it has one. */
+  name?: string;
+}
+
 /**
  * The first thing wrong with the shape or characters of an input, as a 400 problem, or
  * undefined. Iterative (no recursion, so no depth overflows the stack) and linear: every
  * value and key is looked at once, and an oversized object or array is refused before its
- * contents are. `name` is the parameter's own name (`@Param('id')`), when it has one.
+ * contents are.
  */
 export function inputProblem(
   input: unknown,
   source: InputSource,
-  bounds: InputBounds = DEFAULT_BOUNDS,
-  name?: string,
+  { shape = DEFAULT_BOUNDS, characters = true, name }: InputChecks = {},
 ): ProblemException | undefined {
   const root: Frame = { value: input, depth: 0, parent: undefined, key: name };
-  if (typeof input === 'string') return storableText(input) ? undefined : invalidCharacters(source, root);
+  if (typeof input === 'string') {
+    return !characters || storableText(input) ? undefined : invalidCharacters(source, root);
+  }
   if (typeof input !== 'object' || input === null) return undefined;
+  const bounds = shape || UNBOUNDED;
   const stack: Frame[] = [root];
   let entries = 0;
   const tooMany = (): ProblemException =>
@@ -114,7 +127,7 @@ export function inputProblem(
     const frame = stack.pop()!;
     const value = frame.value as object;
     const depth = frame.depth + 1;
-    if (depth > MAX_DEPTH) {
+    if (shape && depth > MAX_DEPTH) {
       return tooComplex(
         source,
         pathOf(frame),
@@ -129,27 +142,29 @@ export function inputProblem(
         ? bounds.properties.get(String(frame.key))
         : undefined;
     if (Array.isArray(value)) {
-      const max = own?.maxItems ?? MAX_ARRAY_LENGTH;
+      const max = own?.maxItems ?? (shape ? MAX_ARRAY_LENGTH : Infinity);
       if (value.length > max) {
         return tooComplex(source, pathOf(frame), `holds more than ${max} items`, 'array_items', max);
       }
       if ((entries += value.length) > bounds.maxEntries) return tooMany();
       for (let index = value.length - 1; index >= 0; index--) {
-        const problem = visit(value[index], index, frame, depth, stack, source);
+        const problem = visit(value[index], index, frame, depth, stack, source, characters);
         if (problem) return problem;
       }
       continue;
     }
     const keys = Object.keys(value);
-    const max = own?.maxKeys ?? MAX_KEYS_PER_OBJECT;
+    const max = own?.maxKeys ?? (shape ? MAX_KEYS_PER_OBJECT : Infinity);
     if (keys.length > max) {
       return tooComplex(source, pathOf(frame), `holds more than ${max} keys`, 'object_keys', max);
     }
     if ((entries += keys.length) > bounds.maxEntries) return tooMany();
     for (let index = keys.length - 1; index >= 0; index--) {
       const key = keys[index];
-      if (!storableText(key)) return invalidCharacters(source, childFrame(undefined, key, frame, depth), true);
-      const problem = visit((value as Record<string, unknown>)[key], key, frame, depth, stack, source);
+      if (characters && !storableText(key)) {
+        return invalidCharacters(source, childFrame(undefined, key, frame, depth), true);
+      }
+      const problem = visit((value as Record<string, unknown>)[key], key, frame, depth, stack, source, characters);
       if (problem) return problem;
     }
   }
@@ -164,9 +179,12 @@ function visit(
   depth: number,
   stack: Frame[],
   source: InputSource,
+  characters: boolean,
 ): ProblemException | undefined {
   if (typeof value === 'string') {
-    return storableText(value) ? undefined : invalidCharacters(source, childFrame(value, key, parent, depth));
+    return !characters || storableText(value)
+      ? undefined
+      : invalidCharacters(source, childFrame(value, key, parent, depth));
   }
   if (typeof value === 'object' && value !== null) stack.push(childFrame(value, key, parent, depth));
   return undefined;
@@ -340,4 +358,23 @@ function fieldName(path: Array<string | number>): string {
 function printable(key: string): string {
   const short = key.length > 40 ? `${key.slice(0, 40)}…` : key;
   return storableText(short) ? short : JSON.stringify(short).slice(1, -1);
+}
+
+/**
+ * The characters of everything a request carries, checked before the guards (some read the
+ * body or the query: a login's rate limit looks its name up) and so before any code sees it.
+ * Its shape is bounded already for JSON bodies (the raw scan) and query strings (the URL's
+ * length), and is checked with the DTO's bounds before validation.
+ */
+export function requestCharactersProblem(request: {
+  params?: unknown;
+  query?: unknown;
+  body?: unknown;
+}): ProblemException | undefined {
+  const charactersOnly: InputChecks = { shape: false };
+  return (
+    inputProblem(request.params, 'param', charactersOnly) ??
+    inputProblem(request.query, 'query', charactersOnly) ??
+    inputProblem(request.body, 'body', charactersOnly)
+  );
 }

@@ -3,14 +3,15 @@ import { inputBoundsOf, inputProblem } from './input-limits.js';
 import { FieldError } from './problem.js';
 
 /**
- * Validation that first checks the shape and characters of the input (body, query, path
- * parameters) in one linear pass, so class-transformer and class-validator only ever see
- * bounded input.
+ * Validation that first checks the shape of the input (body, query, path parameters) with the
+ * DTO's bounds, in one linear pass, so class-transformer and class-validator only ever see
+ * bounded input. Its characters were checked before the guards (`requestCharactersProblem`).
  */
 class InputValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type !== 'custom') {
-      const problem = inputProblem(value, metadata.type, inputBoundsOf(metadata.metatype), metadata.data);
+      const shape = inputBoundsOf(metadata.metatype);
+      const problem = inputProblem(value, metadata.type, { shape, characters: false, name: metadata.data });
       if (problem) throw problem;
     }
     return super.transform(value, metadata);
