@@ -2,11 +2,11 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', 'bench/results/**', 'web/src/api/schema.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', 'web/**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -18,7 +18,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js'],
+    // The console runs in the browser; its generated API types are not linted.
+    files: ['web/src/**/*.{ts,tsx}'],
+    ignores: ['web/src/api/schema.d.ts'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', navigator: 'readonly' } },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
     languageOptions: {
       globals: {
         process: 'readonly',

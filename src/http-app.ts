@@ -12,6 +12,7 @@ import { createRootLogger, RequestLogController } from './common/logging.js';
 import { runWithRequestContext } from './common/request-context.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.types.js';
+import { registerConsole } from './console/console-static.js';
 import { setupOpenApi } from './openapi/openapi.js';
 
 export const API_PREFIX = 'api/v1';
@@ -136,6 +137,8 @@ export async function createApp(
       exposedHeaders: ['x-request-id', 'retry-after'],
     });
   }
+  // The web console's static files (public; everything it calls is the authenticated API).
+  await registerConsole(fastify);
   useApiPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   if (config.docsEnabled) setupOpenApi(app, config);

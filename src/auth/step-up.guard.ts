@@ -1,6 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { AuditService } from '#src/audit/audit.service.js';
 import { forbidden } from '#src/common/auth/auth-errors.js';
 import { Clock } from '#src/common/clock.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
@@ -13,33 +12,23 @@ export function isSteppedUp(stepUpAt: Date | null, now: Date, ttlSeconds: number
 
 /**
  * One job: let a request through only when its session re-authenticated (POST auth/step-up)
- * within STEP_UP_TTL, by the injected clock. Runs after the global AuthGuard, whose session
- * read already carries the step-up time, so the check costs no query. A refusal is a 403
- * STEP_UP_REQUIRED, audited like every refused authorization.
+ * within STEP_UP_TTL, by the injected clock. Runs after the global authentication guards,
+ * whose session read already carries the step-up time, so the check costs no query. A
+ * refusal is a 403 STEP_UP_REQUIRED, audited (as every refusal) by the exception filter.
  */
 @Injectable()
 export class StepUpGuard implements CanActivate {
   constructor(
     private readonly clock: Clock,
-    private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const principal = request.principal;
     if (principal?.kind === 'user' && isSteppedUp(principal.stepUpAt, this.clock.now(), this.config.stepUpTtlSeconds)) {
       return true;
     }
-    await this.audit.record({
-      actorType: principal?.kind ?? 'anonymous',
-      actorId: principal ? (principal.kind === 'user' ? principal.userId : principal.apiKeyId) : null,
-      action: 'authz.denied',
-      resource: 'route',
-      resourceId: `${request.method} ${request.routeOptions.url}`,
-      status: 'failure',
-      details: { code: 'STEP_UP_REQUIRED' },
-    });
     throw forbidden(
       'STEP_UP_REQUIRED',
       `Confirm your password (and MFA code) with POST /api/v1/auth/step-up first; it counts for ${this.config.stepUpTtlSeconds} seconds.`,
