@@ -1785,6 +1785,8 @@ export interface components {
              * @description Stable machine-readable code:
              *     * `VALIDATION_FAILED`: The request body, query or path failed validation; `errors` lists the fields.
              *     * `MALFORMED_JSON`: The body is not valid JSON.
+             *     * `BODY_TOO_COMPLEX`: The body, query or path holds an object with too many keys, an array with too many items, or nests too deeply; `limit` names the limit.
+             *     * `INVALID_CHARACTERS`: A string (or a field name) contains a NUL character or an unpaired UTF-16 surrogate.
              *     * `STEP_UP_REQUIRED`: The route reveals or replaces a secret: confirm the password first (POST auth/step-up).
              *     * `STEP_UP_FAILED`: The step-up password or MFA code is wrong (counts towards the login lockout).
              *     * `MFA_CODE_REQUIRED`: MFA is on for the account: the step-up needs `mfa_code`.
@@ -1797,11 +1799,14 @@ export interface components {
              *     * `NOT_FOUND`: HTTP not found.
              *     * `METHOD_NOT_ALLOWED`: HTTP method not allowed.
              *     * `NOT_ACCEPTABLE`: HTTP not acceptable.
+             *     * `REQUEST_TIMEOUT`: HTTP request timeout.
              *     * `CONFLICT`: HTTP conflict.
              *     * `PAYLOAD_TOO_LARGE`: HTTP payload too large.
+             *     * `URI_TOO_LONG`: HTTP uri too long.
              *     * `UNSUPPORTED_MEDIA_TYPE`: HTTP unsupported media type.
              *     * `UNPROCESSABLE`: HTTP unprocessable.
              *     * `RATE_LIMITED`: HTTP rate limited.
+             *     * `HEADERS_TOO_LARGE`: HTTP headers too large.
              *     * `INTERNAL_ERROR`: HTTP internal error.
              *     * `SERVICE_UNAVAILABLE`: HTTP service unavailable.
              * @example VALIDATION_FAILED
@@ -1814,6 +1819,13 @@ export interface components {
                 field: string;
                 messages: string[];
             }[];
+            /** @description With BODY_TOO_COMPLEX: the limit the input went past */
+            limit?: {
+                /** @example 256 */
+                max: number;
+                /** @enum {string} */
+                name: "depth" | "object_keys" | "array_items" | "total_entries";
+            };
             /** @example 3f1c2a7e-4b7d-4a61-9d8e-0c6a1f2b9e11 */
             requestId: string;
             /** @example 400 */
@@ -2241,6 +2253,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyPageDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -2320,6 +2341,15 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiKeyDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -2395,6 +2425,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKeyResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -2481,6 +2520,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -2556,6 +2604,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreatedApiKeyDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -2653,6 +2710,15 @@ export interface operations {
                     "text/csv; charset=utf-8": string;
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -2747,6 +2813,15 @@ export interface operations {
                     "application/json": components["schemas"]["AuditLogPageDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -2823,6 +2898,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditTimelineDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -2977,6 +3061,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -3067,6 +3160,15 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description ACCOUNT_LOCKED: too many failed sign-ins for this username; `locked_until` and `retry_after` say when it unlocks */
             423: {
                 headers: {
@@ -3127,6 +3229,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
             };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
@@ -3205,6 +3316,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MfaStatusDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -3380,6 +3500,15 @@ export interface operations {
                     "application/json": components["schemas"]["MfaEnabledDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -3459,6 +3588,15 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
             503: {
                 headers: {
@@ -3509,6 +3647,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description USERNAME_TAKEN or EMAIL_TAKEN (bounded by the 3/h per-address limit) */
@@ -3643,6 +3790,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -3722,7 +3878,7 @@ export interface operations {
                     "application/json": components["schemas"]["StepUpResponseDto"];
                 };
             };
-            /** @description STEP_UP_FAILED: the password or the MFA code is wrong; MFA_CODE_REQUIRED: MFA is on, send mfa_code */
+            /** @description STEP_UP_FAILED: the password or the MFA code is wrong; MFA_CODE_REQUIRED: MFA is on, send mfa_code; BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3815,6 +3971,15 @@ export interface operations {
                     "application/json": components["schemas"]["DevicePageDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -3890,6 +4055,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeviceResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -3978,6 +4152,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -4064,6 +4247,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -4148,6 +4340,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProvisionedDeviceDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -4247,6 +4448,15 @@ export interface operations {
                     "application/json": components["schemas"]["ProvisionedDeviceDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -4333,6 +4543,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeviceVerifyResultDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -4448,6 +4667,15 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyPageDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -4527,7 +4755,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedUsageKeyDto"];
                 };
             };
-            /** @description VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user) */
+            /** @description VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user); BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4626,6 +4854,15 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -4713,6 +4950,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
             };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
@@ -4808,7 +5054,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user) */
+            /** @description VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user); BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4907,6 +5153,15 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -4999,6 +5254,15 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyEventPageDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -5085,6 +5349,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["KeyCodeResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -5184,7 +5457,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImportUsageKeysResultDto"];
                 };
             };
-            /** @description VALIDATION_FAILED or IMPORT_TOO_LARGE */
+            /** @description VALIDATION_FAILED or IMPORT_TOO_LARGE; BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5272,6 +5545,15 @@ export interface operations {
                     "application/json": components["schemas"]["KeyInfoResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -5349,6 +5631,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["KeyValidateResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -5589,6 +5880,15 @@ export interface operations {
                     "application/json": components["schemas"]["BulkGenerateResultDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -5741,6 +6041,15 @@ export interface operations {
                     "application/json": components["schemas"]["LiveCodeDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -5832,6 +6141,15 @@ export interface operations {
                     "application/json": components["schemas"]["OtpConfigPageDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -5918,6 +6236,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreatedOtpConfigDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -6015,6 +6342,15 @@ export interface operations {
                     "application/json": components["schemas"]["OtpConfigResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -6098,6 +6434,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
             };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
@@ -6189,6 +6534,15 @@ export interface operations {
                     "application/json": components["schemas"]["OtpConfigResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -6276,6 +6630,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["OtpQrDto"];
                     "image/svg+xml": components["schemas"]["OtpQrDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -6366,6 +6729,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ResyncResultDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -6469,6 +6841,15 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedOtpConfigDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -6557,6 +6938,15 @@ export interface operations {
                     "application/json": components["schemas"]["ImportResultDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -6643,6 +7033,15 @@ export interface operations {
                     "application/json": components["schemas"]["OtpEventDto"][];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -6720,6 +7119,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GeneratedOtpDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -6960,6 +7368,15 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationResultDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -7064,6 +7481,15 @@ export interface operations {
                     "application/json": components["schemas"]["UserPageDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -7139,6 +7565,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -7225,6 +7660,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -7306,6 +7750,15 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials */
             401: {
                 headers: {
@@ -7381,6 +7834,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
@@ -7535,6 +7997,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials */
