@@ -17,7 +17,7 @@ import { RateLimitModule } from './common/rate-limit/rate-limit.module.js';
 import { ProblemDetailsFilter } from './common/problem-details.filter.js';
 import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.types.js';
-import { CryptoModule } from './crypto/crypto.module.js';
+import { DatabaseOutageModule } from './database/database-outage.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DevicesModule } from './devices/devices.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -35,6 +35,7 @@ export interface AppOptions {
   imports?: Array<Type | DynamicModule>;
 }
 
+/** Global, as config and the logger are: nearly every provider reads the clock. */
 @Global()
 @Module({})
 class ClockModule {
@@ -57,13 +58,15 @@ export class AppModule {
         ClockModule.forRoot(options.clock ?? new SystemClock()),
         LoggerModule.forRoot(nestLoggerParams(logger)),
         DatabaseModule.forRoot({ ...config.database, url: config.database.url }),
+        // What the app-wide filter and guards below use.
+        DatabaseOutageModule,
         AuditModule,
-        MetricsModule,
-        RateLimitModule.forRoot(config),
-        CryptoModule,
-        HealthModule,
-        UsersModule,
+        RateLimitModule,
         AuthModule,
+        // The feature modules; each imports what it uses.
+        HealthModule,
+        MetricsModule,
+        UsersModule,
         ApiKeysModule,
         OtpConfigsModule,
         UsageKeysModule,

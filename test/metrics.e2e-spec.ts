@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Clock } from '../src/common/clock.js';
+import { ApiKeysService } from '../src/api-keys/api-keys.service.js';
+import { AuthService } from '../src/auth/auth.service.js';
+import { DevicesService } from '../src/devices/devices.service.js';
+import { UsageKeysService } from '../src/keys/usage-keys.service.js';
 import { MetricsService } from '../src/metrics/metrics.service.js';
+import { OtpEventsService } from '../src/otp-configs/otp-events.service.js';
+import { UsersService } from '../src/users/users.service.js';
 import { FakeClock } from './support/fake-clock.js';
 import { decodeBase32 } from '../src/otp/base32.js';
 import { generateTotp } from '../src/otp/otp-engine.js';
@@ -197,7 +203,16 @@ describe('metrics/me and metrics/system', () => {
 
   it('with METRICS_SYSTEM_CACHE_MS, reuses figures, then serves them stale while one refresh runs', async () => {
     const clock = new FakeClock(new Date());
-    const service = new MetricsService(t.dataSource, clock as Clock, { ...t.config, metricsSystemCacheMs: 5000 });
+    const service = new MetricsService(
+      t.app.get(UsersService),
+      t.app.get(AuthService),
+      t.app.get(OtpEventsService),
+      t.app.get(DevicesService),
+      t.app.get(UsageKeysService),
+      t.app.get(ApiKeysService),
+      clock as Clock,
+      { ...t.config, metricsSystemCacheMs: 5000 },
+    );
     const first = await service.systemFigures();
     await t.dataSource.query(
       `INSERT INTO users (username, email, password_hash) VALUES ('cache_probe', 'cache_probe@example.com', 'x')`,

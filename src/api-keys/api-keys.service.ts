@@ -13,6 +13,7 @@ import { generateApiKey, hashApiKey } from './api-key-format.js';
 import { ApiKeyUsage } from './api-key-usage.js';
 import { API_KEY_SCOPES, ApiKey } from './api-key.entity.js';
 import { ApiKeyResponseDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
+import { toApiKeyResponse } from './api-keys.mapper.js';
 
 /** The client a key given in the API_KEY setting acts for. */
 export const DEFAULT_CLIENT_ID = 'default';
@@ -38,6 +39,16 @@ export class ApiKeysService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** Figures for metrics/system: keys neither revoked nor expired at `now`. One statement. */
+  async figures(now: Date): Promise<{ active: number }> {
+    const [row] = await this.dataSource.query<Array<{ active: number }>>(
+      `SELECT count(*)::int AS active FROM api_keys
+        WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)`,
+      [now],
+    );
+    return row;
+  }
+
   /** Issues a key; its secret is in this answer only. */
   async create(dto: CreateApiKeyDto, actor: ActorRef): Promise<CreatedApiKeyDto> {
     const generated = generateApiKey();
@@ -54,7 +65,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
         }),
       );
       await this.record(manager, actor, 'api_key.create', key.id, { client_id: key.clientId, scopes: key.scopes });
-      return { ...this.toResponse(key), key: generated.key };
+      return { ...toApiKeyResponse(key, this.clock.now()), key: generated.key };
     });
   }
 
@@ -65,14 +76,15 @@ export class ApiKeysService implements OnApplicationBootstrap {
       take: query.limit,
       skip: query.offset,
     });
-    return { items: rows.map((k) => this.toResponse(k)), total, limit: query.limit, offset: query.offset };
+    const now = this.clock.now();
+    return { items: rows.map((k) => toApiKeyResponse(k, now)), total, limit: query.limit, offset: query.offset };
   }
 
   async get(id: string): Promise<ApiKeyResponseDto> {
     await this.usage.flush();
     const key = await this.apiKeys.findOne({ where: { id } });
     if (!key) throw notFound();
-    return this.toResponse(key);
+    return toApiKeyResponse(key, this.clock.now());
   }
 
   /** A new secret for the same key (name, client, scopes); the old secret stops working at once. */
@@ -87,7 +99,7 @@ export class ApiKeysService implements OnApplicationBootstrap {
       Object.assign(key, { prefix: generated.prefix, keyHash: generated.hash });
       await manager.save(key);
       await this.record(manager, actor, 'api_key.rotate', key.id, { client_id: key.clientId });
-      return { ...this.toResponse(key), key: generated.key };
+      return { ...toApiKeyResponse(key, this.clock.now()), key: generated.key };
     });
   }
 
@@ -119,23 +131,6 @@ export class ApiKeysService implements OnApplicationBootstrap {
       await this.record(manager, { kind: 'system' }, 'api_key.bootstrap', created.id, { client_id: DEFAULT_CLIENT_ID });
     });
     new Logger('ApiKeys').log(`API key from the API_KEY setting registered for client "${DEFAULT_CLIENT_ID}"`);
-  }
-
-  private toResponse(key: ApiKey): ApiKeyResponseDto {
-    const now = this.clock.now();
-    return {
-      id: key.id,
-      name: key.name,
-      client_id: key.clientId,
-      prefix: key.prefix,
-      scopes: key.scopes,
-      expires_at: key.expiresAt?.toISOString() ?? null,
-      last_used_at: key.lastUsedAt?.toISOString() ?? null,
-      usage_count: Number(key.usageCount ?? 0),
-      revoked_at: key.revokedAt?.toISOString() ?? null,
-      status: key.revokedAt ? 'revoked' : key.expiresAt && key.expiresAt <= now ? 'expired' : 'active',
-      created_at: key.createdAt.toISOString(),
-    };
   }
 
   private record(

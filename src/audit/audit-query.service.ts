@@ -79,6 +79,26 @@ export class AuditQueryService {
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * Records of one action since a time, by status, for a module's own figures: `success`, and
+   * `failure` without the failures whose `details.reason` is one of `ignoredReasons`. One statement
+   * over the (action, created_at) index.
+   */
+  async outcomeCounts(
+    action: string,
+    since: Date,
+    ignoredReasons: readonly string[] = [],
+  ): Promise<{ success: number; failure: number }> {
+    const [row] = await this.dataSource.query<Array<{ success: number; failure: number }>>(
+      `SELECT count(*) FILTER (WHERE status = 'success')::int AS success,
+              count(*) FILTER (WHERE status = 'failure'
+                                 AND NOT coalesce(details->>'reason' = ANY($3::text[]), false))::int AS failure
+         FROM audit_logs WHERE action = $1 AND created_at >= $2`,
+      [action, since, ignoredReasons],
+    );
+    return row;
+  }
+
   /** Newest first (created_at, then id), offset-paged with the total of matching rows. */
   async list(query: AuditLogQueryDto): Promise<Page<AuditRecordView>> {
     const { conditions, params } = whereOf(query);

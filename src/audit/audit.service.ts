@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { currentRequestContext } from '#src/common/request-context.js';
+import { SqlParams } from '#src/common/sql.js';
 import { AuditActorType, AuditLog, AuditStatus } from './audit-log.entity.js';
 
 export interface AuditEntry {
@@ -45,59 +46,50 @@ export class AuditService {
   /**
    * Runs one data-changing statement (`UPDATE … RETURNING …`, no WITH of its own) and appends
    * the record for each row it returns, in the same statement: the change and its record
-   * commit together without the round trips of a transaction. Answers the rows changed;
-   * when none changed, nothing is recorded.
+   * commit together without the round trips of a transaction. `change` writes the statement
+   * with placeholders from the statement's own SqlParams (the record's parameters follow).
+   * Answers the rows changed; when none changed, nothing is recorded.
    */
   async recordWithChange(
-    changeSql: string,
-    params: readonly unknown[],
+    change: (params: SqlParams) => string,
     entry: AuditEntry,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<number> {
-    const audit = this.insertFrom('change', entry, params.length + 1);
-    const rows: unknown[] = await manager.query(`WITH change AS (${changeSql}) ${audit.sql} RETURNING id`, [
-      ...params,
-      ...audit.params,
-    ]);
+    const params = new SqlParams();
+    const changeSql = change(params);
+    const audit = this.insertFrom(params, 'change', entry);
+    const rows: unknown[] = await manager.query(`WITH change AS (${changeSql}) ${audit} RETURNING id`, params.values);
     return rows.length;
   }
 
   /**
    * The record as SQL, for a caller's own data-modifying WITH: `INSERT INTO audit_logs …
-   * SELECT … FROM <source>`, one record per source row, parameters numbered from
-   * `firstParam`. `fromRow` takes what only the statement knows from the source row: the
+   * SELECT … FROM <source>`, one record per source row, its values added to the statement's
+   * `params`. `fromRow` takes what only the statement knows from the source row: the
    * resource id, and a jsonb object merged into the details (such as a new count).
    */
   insertFrom(
+    params: SqlParams,
     source: string,
     entry: AuditEntry,
-    firstParam: number,
     fromRow: { resourceId?: string; details?: string } = {},
-  ): { sql: string; params: unknown[] } {
+  ): string {
     const context = currentRequestContext();
-    const params: unknown[] = [];
-    const param = (value: unknown, cast = ''): string => {
-      params.push(value);
-      return `$${firstParam + params.length - 1}${cast}`;
-    };
-    const details = param(JSON.stringify(entry.details ?? {}), '::jsonb');
+    const details = params.add(JSON.stringify(entry.details ?? {}), '::jsonb');
     const columns = [
-      param(entry.actorType),
-      param(entry.actorId ?? null),
-      param(entry.action),
-      param(entry.resource ?? null),
-      fromRow.resourceId ? `(${fromRow.resourceId})::text` : param(entry.resourceId ?? null),
-      param(entry.status),
-      param(entry.ip ?? context?.ip ?? null),
-      param(truncate(entry.userAgent ?? context?.userAgent ?? null, 512)),
-      param(entry.requestId ?? context?.requestId ?? null),
+      params.add(entry.actorType),
+      params.add(entry.actorId ?? null),
+      params.add(entry.action),
+      params.add(entry.resource ?? null),
+      fromRow.resourceId ? `(${fromRow.resourceId})::text` : params.add(entry.resourceId ?? null),
+      params.add(entry.status),
+      params.add(entry.ip ?? context?.ip ?? null),
+      params.add(truncate(entry.userAgent ?? context?.userAgent ?? null, 512)),
+      params.add(entry.requestId ?? context?.requestId ?? null),
       fromRow.details ? `${details} || ${fromRow.details}` : details,
     ];
-    return {
-      sql: `INSERT INTO audit_logs (actor_type, actor_id, action, resource, resource_id, status, ip, user_agent, request_id, details)
-            SELECT ${columns.join(', ')} FROM ${source}`,
-      params,
-    };
+    return `INSERT INTO audit_logs (actor_type, actor_id, action, resource, resource_id, status, ip, user_agent, request_id, details)
+            SELECT ${columns.join(', ')} FROM ${source}`;
   }
 }
 

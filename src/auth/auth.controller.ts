@@ -1,5 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiExtraModels,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { CurrentUser, StepUp, UserAuth, VerifiesCredentials } from '#src/common/auth/auth.decorators.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { Public } from '#src/common/public.decorator.js';
@@ -11,11 +22,13 @@ import {
   ChangePasswordDto,
   LoginDto,
   LoginResponseDto,
+  LoginTokensResponseDto,
   LogoutDto,
   MfaCodeDto,
   MfaDisableDto,
   MfaEnabledDto,
   MfaEnrolmentDto,
+  MfaRequiredResponseDto,
   MfaStatusDto,
   RefreshDto,
   SessionResponseDto,
@@ -42,7 +55,21 @@ export class AuthController {
     summary: 'Sign in with username or e-mail and password (+ mfa_code when MFA is on)',
     description: 'Without a needed MFA code the answer is `{"mfa_required": true}` and no tokens.',
   })
-  @ApiOkResponse({ type: LoginResponseDto })
+  @ApiExtraModels(LoginTokensResponseDto, MfaRequiredResponseDto)
+  @ApiOkResponse({
+    description: 'Signed in (the tokens), or `{"mfa_required": true}`: `mfa_required` tells which',
+    // The boolean `mfa_required` (enum [false] / [true]) tells the two apart. No `discriminator`
+    // object: OpenAPI's are string-valued, and generators would type the flag as "true" / "false".
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(LoginTokensResponseDto) }, { $ref: getSchemaPath(MfaRequiredResponseDto) }],
+    },
+  })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED' })
+  @ApiUnauthorizedResponse({
+    description:
+      'INVALID_CREDENTIALS: the username or password (or MFA code) is wrong, or the account is disabled; ' +
+      'the answer never tells which',
+  })
   @ApiLockedResponse('ACCOUNT_LOCKED', 'too many failed sign-ins for this username')
   login(@Body() dto: LoginDto): Promise<LoginResponseDto> {
     return this.auth.login(dto);
@@ -54,6 +81,7 @@ export class AuthController {
   @VerifiesCredentials()
   @ApiOperation({ summary: 'Exchange a refresh token for new tokens (the old one stops working)' })
   @ApiOkResponse({ type: TokenResponseDto })
+  @ApiUnauthorizedResponse({ description: 'INVALID_REFRESH_TOKEN: unknown, expired, already used or revoked' })
   refresh(@Body() dto: RefreshDto): Promise<TokenResponseDto> {
     return this.auth.refresh(dto.refresh_token);
   }
@@ -80,6 +108,7 @@ export class AuthController {
   @UserAuth()
   @ApiOperation({ summary: 'End one of my sessions' })
   @ApiNoContentResponse()
+  @ApiNotFoundResponse({ description: 'SESSION_NOT_FOUND' })
   revokeSession(@CurrentUser() me: UserPrincipal, @Param('id', UuidParam) id: string): Promise<void> {
     return this.auth.revokeSession(me, id);
   }
@@ -89,6 +118,9 @@ export class AuthController {
   @UserAuth({ allowPendingPasswordChange: true })
   @ApiOperation({ summary: 'Change my password; my other sessions end' })
   @ApiNoContentResponse()
+  @ApiBadRequestResponse({
+    description: 'INVALID_PASSWORD: the current password is wrong; PASSWORD_REUSED; VALIDATION_FAILED',
+  })
   @ApiLockedResponse('ACCOUNT_LOCKED', 'too many failed password checks')
   changePassword(@CurrentUser() me: UserPrincipal, @Body() dto: ChangePasswordDto): Promise<void> {
     return this.auth.changePassword(me, dto);
@@ -110,6 +142,7 @@ export class AuthController {
   @ApiBadRequestResponse({
     description: 'STEP_UP_FAILED: the password or the MFA code is wrong; MFA_CODE_REQUIRED: MFA is on, send mfa_code',
   })
+  @ApiLockedResponse('ACCOUNT_LOCKED', 'too many failed password checks')
   stepUp(@CurrentUser() me: UserPrincipal, @Body() dto: StepUpDto): Promise<StepUpResponseDto> {
     return this.auth.stepUp(me, dto);
   }
@@ -120,6 +153,7 @@ export class AuthController {
   @UserAuth()
   @ApiOperation({ summary: 'Start TOTP MFA enrolment: secret, otpauth URI and QR code (needs a step-up)' })
   @ApiOkResponse({ type: MfaEnrolmentDto })
+  @ApiConflictResponse({ description: 'MFA_ALREADY_ENABLED' })
   enableMfa(@CurrentUser() me: UserPrincipal): Promise<MfaEnrolmentDto> {
     return this.mfa.enable(me);
   }
@@ -130,6 +164,8 @@ export class AuthController {
   @RateLimit('mfaVerify')
   @ApiOperation({ summary: 'Confirm enrolment with a first code; answers 10 single-use recovery codes' })
   @ApiOkResponse({ type: MfaEnabledDto })
+  @ApiBadRequestResponse({ description: 'INVALID_MFA_CODE: the code is not valid; VALIDATION_FAILED' })
+  @ApiConflictResponse({ description: 'MFA_ALREADY_ENABLED, or MFA_NOT_STARTED (POST auth/mfa/enable first)' })
   verifyMfa(@CurrentUser() me: UserPrincipal, @Body() dto: MfaCodeDto): Promise<MfaEnabledDto> {
     return this.mfa.confirm(me, dto.code);
   }
@@ -141,6 +177,10 @@ export class AuthController {
   @RateLimit('mfaVerify')
   @ApiOperation({ summary: 'Turn MFA off with the password and a code (needs a step-up)' })
   @ApiOkResponse({ type: MfaStatusDto })
+  @ApiBadRequestResponse({
+    description: 'INVALID_PASSWORD: the password is wrong; INVALID_MFA_CODE: the code is not valid; VALIDATION_FAILED',
+  })
+  @ApiConflictResponse({ description: 'MFA_NOT_ENABLED' })
   @ApiLockedResponse('ACCOUNT_LOCKED', 'too many failed password checks')
   async disableMfa(@CurrentUser() me: UserPrincipal, @Body() dto: MfaDisableDto): Promise<MfaStatusDto> {
     await this.auth.confirmPassword(me, dto.password);

@@ -3,8 +3,11 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiKeysModule } from '#src/api-keys/api-keys.module.js';
+import { AuditModule } from '#src/audit/audit.module.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
+import { CryptoModule } from '#src/crypto/crypto.module.js';
+import { MetricsRegistryModule } from '#src/metrics/metrics-registry.module.js';
 import { UsersModule } from '#src/users/users.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
@@ -17,6 +20,7 @@ import { ScopesGuard } from './guards/scopes.guard.js';
 import { MfaService } from './mfa.service.js';
 import { RecoveryCode } from './recovery-code.entity.js';
 import { Session } from './session.entity.js';
+import { SessionsModule } from './sessions.module.js';
 import { ApiKeyStrategy } from './strategies/api-key.strategy.js';
 import { ApplicationStrategies } from './strategies/application-strategies.js';
 import { JwtStrategy } from './strategies/jwt.strategy.js';
@@ -32,7 +36,11 @@ import { TokenService } from './token.service.js';
       useFactory: (config: AppConfig) => ({ secret: createSecretKey(Buffer.from(config.jwt.secret, 'utf8')) }),
     }),
     UsersModule,
+    SessionsModule,
     ApiKeysModule,
+    AuditModule,
+    CryptoModule,
+    MetricsRegistryModule,
   ],
   controllers: [AuthController],
   providers: [
@@ -50,7 +58,7 @@ import { TokenService } from './token.service.js';
     RolesGuard,
     ScopesGuard,
   ],
-  // AppModule makes the last three global, in order.
-  exports: [AuthenticationGuard, RolesGuard, ScopesGuard, TokenService],
+  // AppModule makes the three guards global, in order; metrics asks AuthService for sign-in figures.
+  exports: [AuthenticationGuard, RolesGuard, ScopesGuard, TokenService, AuthService],
 })
 export class AuthModule {}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
+import { AuditQueryService } from '#src/audit/audit-query.service.js';
 import { AuditService } from '#src/audit/audit.service.js';
 import { alreadyAudited, unauthenticated } from '#src/common/auth/auth-errors.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
@@ -25,7 +26,9 @@ import {
 } from './dto/auth.dto.js';
 import { MfaService } from './mfa.service.js';
 import { Session } from './session.entity.js';
+import { SessionsRepository } from './sessions.repository.js';
 import { hashRefreshToken, TokenService } from './token.service.js';
+import { toSessionResponse } from './auth.mapper.js';
 
 // Each refusal is audited as auth.login (with the reason) where it happens.
 const INVALID_CREDENTIALS = (): ProblemException =>
@@ -58,7 +61,19 @@ export class AuthService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsRegistry,
+    private readonly sessions: SessionsRepository,
+    private readonly auditQuery: AuditQueryService,
   ) {}
+
+  /**
+   * Sign-ins since a time, for metrics/system, from their audit records: successful, and
+   * refused (a prompt for the MFA code, recorded as a failure with reason `mfa_required`, is
+   * not a refusal).
+   */
+  async loginFigures(since: Date): Promise<{ logins: number; failed_logins: number }> {
+    const counts = await this.auditQuery.outcomeCounts('auth.login', since, ['mfa_required']);
+    return { logins: counts.success, failed_logins: counts.failure };
+  }
 
   /**
    * Unknown user, wrong password, wrong MFA code and disabled account all get the same answer
@@ -156,15 +171,7 @@ export class AuthService {
       where: { userId: me.userId, revokedAt: IsNull(), expiresAt: MoreThan(this.clock.now()) },
       order: { lastUsedAt: 'DESC' },
     });
-    return sessions.map((s) => ({
-      id: s.id,
-      ip: s.ip,
-      user_agent: s.userAgent,
-      created_at: s.createdAt.toISOString(),
-      last_used_at: s.lastUsedAt.toISOString(),
-      expires_at: s.expiresAt.toISOString(),
-      current: s.id === me.sessionId,
-    }));
+    return sessions.map((s) => toSessionResponse(s, me.sessionId));
   }
 
   async revokeSession(me: UserPrincipal, sessionId: string): Promise<void> {
@@ -188,7 +195,7 @@ export class AuthService {
     }
     await this.dataSource.transaction(async (manager) => {
       await this.users.setPassword(me.userId, dto.new_password, manager);
-      await this.users.endSessions(manager, me.userId, me.sessionId);
+      await this.sessions.endAll(manager, me.userId, me.sessionId);
       await this.record(manager, me.userId, 'auth.password_change', 'user', me.userId, 'success');
     });
   }
@@ -230,8 +237,9 @@ export class AuthService {
     }
     const now = this.clock.now();
     const marked = await this.audit.recordWithChange(
-      `UPDATE sessions SET step_up_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL RETURNING id`,
-      [now, me.sessionId, me.userId],
+      (p) =>
+        `UPDATE sessions SET step_up_at = ${p.add(now)}
+          WHERE id = ${p.add(me.sessionId)} AND user_id = ${p.add(me.userId)} AND revoked_at IS NULL RETURNING id`,
       {
         actorType: 'user',
         actorId: me.userId,

@@ -12,6 +12,7 @@ import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
 import { randomToken } from '#src/crypto/random.js';
 import type { UserRole } from '#src/users/user.entity.js';
+import { UsersService } from '#src/users/users.service.js';
 
 /** The only algorithm accepted: pinned, so `none` and algorithm confusion fail (RFC 8725 §3.1). */
 export const JWT_ALGORITHM = 'HS256' as const;
@@ -62,6 +63,7 @@ export class TokenService {
     private readonly clock: Clock,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly users: UsersService,
   ) {
     this.accessTokenRules = {
       // A KeyObject, as for signing (see AuthModule): given a string, jsonwebtoken first tries
@@ -92,7 +94,8 @@ export class TokenService {
    * The rest of an access token's check, once passport-jwt has verified its signature,
    * algorithm, issuer, audience, expiry and not-before (with accessTokenRules): the type,
    * a required expiry, then that the session is live and the user active — so logout,
-   * revocation and disabling take effect at once. One read, session joined with user.
+   * revocation and disabling take effect at once. One read: the session joined with the users
+   * module's relation of active accounts (UsersService.activeAccounts).
    */
   async verifyAccessClaims(claims: AccessClaims): Promise<VerifiedAccess> {
     if (
@@ -111,8 +114,8 @@ export class TokenService {
       { username: string; role: UserRole; must_change_password: boolean; step_up_at: Date | null }[]
     >(
       `SELECT u.username, u.role, u.must_change_password, s.step_up_at
-         FROM sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND u.is_active`,
+         FROM sessions s JOIN ${this.users.activeAccounts} u ON u.id = s.user_id
+        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3`,
       [claims.sid, claims.sub, now],
     );
     if (!row) throw unauthenticated('INVALID_TOKEN', 'The session has ended.');

@@ -8,7 +8,7 @@ import { CryptoModule } from '#src/crypto/crypto.module.js';
 import { DatabaseModule } from '#src/database/database.module.js';
 import { DevicesModule } from '#src/devices/devices.module.js';
 import { UsageKeysModule } from '#src/keys/usage-keys.module.js';
-import { MetricsModule } from '#src/metrics/metrics.module.js';
+import { OtpConfigsModule } from '#src/otp-configs/otp-configs.module.js';
 import { UsersModule } from '#src/users/users.module.js';
 import { AdminCreateCommand } from './commands/admin.commands.js';
 import { API_KEY_COMMANDS } from './commands/api-keys.commands.js';
@@ -37,13 +37,12 @@ export class CliModule {
         CliClockModule.forRoot(),
         DatabaseModule.forRoot({ ...config.database, url: config.database.url }),
         AuditModule,
-        // Services count their events through it; the CLI exposes nothing.
-        MetricsModule,
         CryptoModule,
         UsersModule,
         ApiKeysModule,
         UsageKeysModule,
         DevicesModule,
+        OtpConfigsModule,
       ],
       providers: [
         SecretsRotationService,

@@ -31,22 +31,34 @@ export function headersSetBy(
   return headers;
 }
 
-const ROUTER_ERRORS: Record<string, { code: string; detail: string }> = {
-  FST_ERR_BAD_URL: { code: 'BAD_REQUEST', detail: 'The path is not validly percent-encoded.' },
-  FST_ERR_MAX_PARAM_LENGTH: { code: 'URI_TOO_LONG', detail: 'A path segment is too long.' },
+/** The router's errors (Fastify's codes) and the problem codes they answer with; any other is a 400. */
+const ROUTER_CODES: Record<string, string> = {
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
+};
+const ROUTER_DETAILS: Record<string, string> = {
+  FST_ERR_BAD_URL: 'The path is not validly percent-encoded.',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path segment is too long.',
+};
+
+/** Connection errors (Node.js's codes), their status and problem code; any other is a 400. */
+const CONNECTION_STATUSES: Record<string, number> = { ERR_HTTP_REQUEST_TIMEOUT: 408, HPE_HEADER_OVERFLOW: 431 };
+const CONNECTION_CODES: Record<string, string> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  HPE_HEADER_OVERFLOW: 'HEADERS_TOO_LARGE',
+};
+const CONNECTION_DETAILS: Record<string, string> = {
+  ERR_HTTP_REQUEST_TIMEOUT: 'The request was not received in time.',
+  HPE_HEADER_OVERFLOW: 'The request headers are too large.',
 };
 
 /** Fastify's `frameworkErrors`: errors of the router, met before any hook ran. */
 export function routerErrorHandler(headers: HeaderMap) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
-    const known = ROUTER_ERRORS[error.code];
-    const status = known ? (error.statusCode ?? 400) : 400;
-    const problem = problemDetails(
-      status,
-      known?.code ?? 'BAD_REQUEST',
-      known?.detail ?? 'The request could not be routed.',
-      String(request.id),
-    );
+    const code = ROUTER_CODES[error.code];
+    const status = code ? (error.statusCode ?? 400) : 400;
+    const detail = ROUTER_DETAILS[error.code] ?? 'The request could not be routed.';
+    const problem = problemDetails(status, code ?? 'BAD_REQUEST', detail, String(request.id));
     void reply
       .headers({ ...headers, 'x-request-id': String(request.id), 'cache-control': 'no-store' })
       .code(status)
@@ -77,12 +89,9 @@ export class ConnectionRequests {
       if (error.code === 'ECONNRESET' || socket.destroyed) return;
       const inFlight = this.current.get(socket);
       if (socket.writable && !inFlight?.response.headersSent) {
-        const [status, code, detail] =
-          error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? [408, 'REQUEST_TIMEOUT', 'The request was not received in time.']
-            : error.code === 'HPE_HEADER_OVERFLOW'
-              ? [431, 'HEADERS_TOO_LARGE', 'The request headers are too large.']
-              : [400, 'BAD_REQUEST', 'The request is not valid HTTP.'];
+        const status = CONNECTION_STATUSES[error.code ?? ''] ?? 400;
+        const code = CONNECTION_CODES[error.code ?? ''] ?? 'BAD_REQUEST';
+        const detail = CONNECTION_DETAILS[error.code ?? ''] ?? 'The request is not valid HTTP.';
         const requestId = inFlight?.requestId ?? randomUUID();
         const body = JSON.stringify(problemDetails(status, code, detail, requestId));
         const lines = Object.entries({

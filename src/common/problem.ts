@@ -61,40 +61,96 @@ export function problemDetails(
   };
 }
 
-/** Codes for errors raised by the framework rather than by a module. */
+/**
+ * Codes for errors raised by the framework rather than by a module, by status: only the
+ * statuses it raises here (an unknown route, Fastify's body checks, a guard that says no,
+ * an unexpected error). Any other status would answer `HTTP_<status>`.
+ */
 export const STATUS_CODES: Record<number, string> = {
   400: 'BAD_REQUEST',
-  401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  406: 'NOT_ACCEPTABLE',
-  408: 'REQUEST_TIMEOUT',
-  409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
-  414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
-  422: 'UNPROCESSABLE',
   429: 'RATE_LIMITED',
-  431: 'HEADERS_TOO_LARGE',
   500: 'INTERNAL_ERROR',
-  503: 'SERVICE_UNAVAILABLE',
 };
 
-/** Every stable error code the service answers with, for the OpenAPI document. */
+/**
+ * Every stable error code the service answers with, rendered into the OpenAPI document.
+ * test/openapi-contract.e2e-spec.ts reads the source: a code thrown but missing here, or
+ * listed here but never thrown, fails it.
+ */
 export const ERROR_CODES: Record<string, string> = {
+  // Requests
   VALIDATION_FAILED: 'The request body, query or path failed validation; `errors` lists the fields.',
   MALFORMED_JSON: 'The body is not valid JSON.',
+  BAD_REQUEST: 'The request is malformed (a wrong Content-Length, a path not validly percent-encoded, not HTTP).',
+  PAYLOAD_TOO_LARGE: 'The body is larger than BODY_LIMIT.',
+  UNSUPPORTED_MEDIA_TYPE: 'The body is not JSON.',
+  NOT_FOUND: 'No such route (or metrics are not enabled).',
+  RATE_LIMITED: 'Too many requests, or too many refused ones from this address (429, with Retry-After).',
+  INTERNAL_ERROR: 'An unexpected error (500); the request id is in the logs.',
+  DATABASE_UNAVAILABLE: 'The database cannot be reached right now (503); retry after the `Retry-After` seconds.',
+  // Authentication (401) and access (403)
+  AUTHENTICATION_REQUIRED: 'The route needs credentials and none were sent.',
+  INVALID_TOKEN: 'The access token is not valid, or its session has ended.',
+  TOKEN_EXPIRED: 'The access token has expired: refresh it.',
+  INVALID_API_KEY: 'The API key is unknown, revoked or expired.',
+  API_KEY_NOT_ACCEPTED: 'The route is for signed-in users; an API key was sent.',
+  API_KEY_REQUIRED: 'The route is for API keys; an access token was sent.',
+  INVALID_CREDENTIALS: 'Sign-in refused: wrong username, password or MFA code, or a disabled account.',
+  INVALID_REFRESH_TOKEN: 'The refresh token is unknown, expired, already used or revoked: sign in again.',
+  METRICS_TOKEN_REQUIRED: 'GET /metrics needs the metrics token as a bearer token.',
+  INSUFFICIENT_ROLE: 'The route is for administrators.',
+  INSUFFICIENT_SCOPE: 'The API key lacks a scope the route needs.',
+  PASSWORD_CHANGE_REQUIRED: 'Change the password first (POST auth/change-password).',
+  FORBIDDEN: 'The caller may not do this.',
+  ACCESS_RULE_MISSING: 'The route declares no access rule (a server fault): it is closed to every caller.',
   BODY_TOO_COMPLEX:
     'The body, query or path holds an object with too many keys, an array with too many items, or nests too deeply; `limit` names the limit.',
   INVALID_CHARACTERS: 'A string (or a field name) contains a NUL character or an unpaired UTF-16 surrogate.',
+  URI_TOO_LONG: 'A path segment is longer than 256 characters (414).',
+  REQUEST_TIMEOUT: 'The request (headers and body) did not arrive within REQUEST_TIMEOUT_MS (408).',
+  HEADERS_TOO_LARGE: 'The request headers are larger than 16 KiB (431).',
   STEP_UP_REQUIRED: 'The route reveals or replaces a secret: confirm the password first (POST auth/step-up).',
+  // Account, password and MFA
   STEP_UP_FAILED: 'The step-up password or MFA code is wrong (counts towards the login lockout).',
   MFA_CODE_REQUIRED: 'MFA is on for the account: the step-up needs `mfa_code`.',
+  INVALID_PASSWORD: 'The current password is wrong (counts towards the login lockout).',
+  PASSWORD_REUSED: 'The new password is the current one.',
+  INVALID_MFA_CODE: 'The MFA code is not valid.',
+  MFA_ALREADY_ENABLED: 'MFA is already on.',
+  MFA_NOT_STARTED: 'Start MFA enrolment first (POST auth/mfa/enable).',
+  MFA_NOT_ENABLED: 'MFA is not on.',
   ACCOUNT_LOCKED: 'Too many failed sign-ins or password checks: locked for a while (423, with Retry-After).',
-  DATABASE_UNAVAILABLE: 'The database cannot be reached right now (503); retry after the `Retry-After` seconds.',
-  ACCESS_RULE_MISSING: 'The route declares no access rule (a server fault): it is closed to every caller.',
-  ...Object.fromEntries(
-    Object.values(STATUS_CODES).map((code) => [code, `HTTP ${code.toLowerCase().replaceAll('_', ' ')}.`]),
-  ),
+  SESSION_NOT_FOUND: 'No such session of yours.',
+  // Users
+  USER_NOT_FOUND: 'No such user.',
+  USERNAME_TAKEN: 'The username is taken.',
+  EMAIL_TAKEN: 'The e-mail address is already registered.',
+  SELF_LOCKOUT: 'Administrators cannot demote, disable or delete themselves.',
+  // API keys
+  API_KEY_NOT_FOUND: 'No such API key.',
+  API_KEY_REVOKED: 'A revoked API key cannot be rotated.',
+  // OTP configurations
+  CONFIG_NOT_FOUND: 'No such OTP configuration.',
+  CONFIG_NAME_TAKEN: 'You already have an OTP configuration with that name.',
+  CONFIG_INACTIVE: 'The OTP configuration is deactivated.',
+  HOTP_ONLY: 'Resynchronisation applies to HOTP configurations only.',
+  TOTP_ONLY: 'Live codes exist for TOTP configurations only.',
+  RESYNC_FAILED: 'The codes are not two consecutive valid codes.',
+  VALIDATION_LOCKED: 'Too many failed validations: the configuration is locked for a while (423, with Retry-After).',
+  // Usage-limited keys
+  KEY_NOT_FOUND: 'No key of that name in your space.',
+  KEY_EXISTS: 'A key of that name already exists in your space.',
+  KEY_EXPIRED: 'The key has expired (409, with `key`, `expires_at` and `usage_info`).',
+  KEY_DEPLETED: 'The key has no uses left (409, with `key` and `usage_info`).',
+  IMPORT_TOO_LARGE: 'The import holds more keys than allowed.',
+  // Devices
+  DEVICE_NOT_FOUND: 'No such device.',
+  DEVICE_EXISTS: 'The client already has a device with this device_id.',
+  DEVICE_INACTIVE: 'Reactivate the device first.',
+  DEVICE_LOCKED: 'Too many failed verifications: the device is locked for a while (423, with Retry-After).',
+  DEVICE_REKEY_REQUIRED: "The master secret the device's key was derived from is gone: re-key the device.",
 };

@@ -1,10 +1,9 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
 import { SecretCipher } from './secret-cipher.js';
 
-/** Global: any module that keeps secrets encrypts them with the configured key ring. */
-@Global()
+/** The configured key ring; a module that keeps secrets encrypted imports this. */
 @Module({
   providers: [
     {

@@ -1,17 +1,18 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { DatabaseOutage } from './database-outage.service.js';
 import { dataSourceOptions, DatabaseSettings } from './data-source-options.js';
 import { runMigrations } from './migration-runner.js';
 
+/**
+ * The connection (TypeORM's DataSource, which @nestjs/typeorm provides to every module) and
+ * the migrations run at start.
+ */
 @Module({})
 export class DatabaseModule {
   static forRoot(settings: DatabaseSettings & { runMigrations: boolean }): DynamicModule {
     return {
       module: DatabaseModule,
-      // Global: the exception filter and background jobs ask DatabaseOutage about their errors.
-      global: true,
       imports: [
         TypeOrmModule.forRootAsync({
           useFactory: () => dataSourceOptions(settings),
@@ -25,8 +26,6 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [DatabaseOutage],
-      exports: [DatabaseOutage],
     };
   }
 }

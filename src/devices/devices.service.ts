@@ -25,6 +25,7 @@ import type {
   RegisterDeviceDto,
   VerifyDeviceDto,
 } from './dto/device.dto.js';
+import { toDeviceResponse } from './devices.mapper.js';
 
 /** Who changes a device: the owning client's API key, or the operator's command line. */
 export type DeviceActor = ClientPrincipal | { kind: 'system' };
@@ -66,8 +67,8 @@ const notFound = (): ProblemException =>
 const locked = (lockedUntil: Date, now: Date): ProblemException =>
   lockedProblem('DEVICE_LOCKED', 'Too many failed verifications: the device is locked for a while.', lockedUntil, now);
 
-/** The lock columns of a device, for the claim ($3 is now) and for counting a failure. */
-const CLAIM_LOCK = lockSql({ failures: 'failed_attempts', lockedUntil: 'locked_until', now: '$3' });
+/** The lock columns of a device, for the claim (at the placeholder `now`) and for counting a failure. */
+const claimLock = (now: string) => lockSql({ failures: 'failed_attempts', lockedUntil: 'locked_until', now });
 const FAILURE_LOCK = lockSql({
   failures: 'failed_attempts',
   lockedUntil: 'locked_until',
@@ -101,6 +102,16 @@ export class DevicesService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsRegistry,
   ) {}
+
+  /** Figures over all clients' devices for metrics/system: one statement. */
+  async figures(): Promise<{ total: number; active: number; verified: number }> {
+    const [row] = await this.dataSource.query<Array<{ total: number; active: number; verified: number }>>(
+      `SELECT count(*)::int AS total, count(*) FILTER (WHERE is_active)::int AS active,
+              count(*) FILTER (WHERE verified_at IS NOT NULL)::int AS verified
+         FROM devices`,
+    );
+    return row;
+  }
 
   /** Registers a device and answers its key, once, under the active master secret version. */
   async register(client: ClientPrincipal, dto: RegisterDeviceDto): Promise<ProvisionedDeviceDto> {
@@ -225,13 +236,14 @@ export class DevicesService {
       take: query.limit,
       skip: query.offset,
     });
-    return { items: rows.map((d) => this.toResponse(d)), total, limit: query.limit, offset: query.offset };
+    const now = this.clock.now();
+    return { items: rows.map((d) => toDeviceResponse(d, now)), total, limit: query.limit, offset: query.offset };
   }
 
   async get(clientId: string, deviceId: string): Promise<DeviceResponseDto> {
     const device = await this.devices.findOne({ where: { clientId, deviceId } });
     if (!device) throw notFound();
-    return this.toResponse(device);
+    return toDeviceResponse(device, this.clock.now());
   }
 
   /** Stops the device verifying (its key stays on record, unusable). Idempotent. */
@@ -307,7 +319,7 @@ export class DevicesService {
       if (Object.keys(changes).length > 0) await manager.update(Device, { id: device.id }, changes);
       Object.assign(device, changes);
       await this.record(manager, actor, action, 'success', device, {});
-      return this.toResponse(device);
+      return toDeviceResponse(device, this.clock.now());
     });
   }
 
@@ -340,15 +352,16 @@ export class DevicesService {
 
   /** Accepts the step once (replay guard, lock, active) and appends its audit record in the same statement. */
   private async claimStep(id: string, step: number, now: Date, audit: AuditEntry): Promise<boolean> {
-    const changed = await this.audit.recordWithChange(
-      `UPDATE devices SET last_used_step = $2, usage_count = usage_count + 1, last_used_at = $3,
-        verified_at = COALESCE(verified_at, $3), ${CLAIM_LOCK.reset}
-      WHERE id = $1 AND is_active AND ${CLAIM_LOCK.notLocked}
-        AND (last_used_step IS NULL OR last_used_step < $2)
-      RETURNING id`,
-      [id, step, now],
-      audit,
-    );
+    const changed = await this.audit.recordWithChange((p) => {
+      const at = p.add(now);
+      const lock = claimLock(at);
+      const claimed = p.add(step);
+      return `UPDATE devices SET last_used_step = ${claimed}, usage_count = usage_count + 1, last_used_at = ${at},
+          verified_at = COALESCE(verified_at, ${at}), ${lock.reset}
+        WHERE id = ${p.add(id)} AND is_active AND ${lock.notLocked}
+          AND (last_used_step IS NULL OR last_used_step < ${claimed})
+        RETURNING id`;
+    }, audit);
     return changed === 1;
   }
 
@@ -473,25 +486,6 @@ export class DevicesService {
       provisioning_uri: provisioningUri,
       qr_code: await qrPngDataUrl(provisioningUri),
       key_version: device.keyVersion,
-      created_at: device.createdAt.toISOString(),
-    };
-  }
-
-  private toResponse(device: Device): DeviceResponseDto {
-    const now = this.clock.now();
-    return {
-      device_id: device.deviceId,
-      user_id: device.userId,
-      label: device.label,
-      key_version: device.keyVersion,
-      is_active: device.isActive,
-      verified: device.verifiedAt !== null,
-      verified_at: device.verifiedAt?.toISOString() ?? null,
-      usage_count: Number(device.usageCount ?? 0),
-      last_used_at: device.lastUsedAt?.toISOString() ?? null,
-      locked: device.lockedUntil !== null && device.lockedUntil > now,
-      locked_until: device.lockedUntil && device.lockedUntil > now ? device.lockedUntil.toISOString() : null,
-      deactivated_at: device.deactivatedAt?.toISOString() ?? null,
       created_at: device.createdAt.toISOString(),
     };
   }

@@ -6,6 +6,7 @@ import { Clock } from '#src/common/clock.js';
 import type { Page } from '#src/common/pagination.dto.js';
 import { ProblemException } from '#src/common/problem.js';
 import { currentRequestContext } from '#src/common/request-context.js';
+import { SqlParams } from '#src/common/sql.js';
 import { randomSecret } from '#src/crypto/random.js';
 import { SecretCipher } from '#src/crypto/secret-cipher.js';
 import { decodeBase32, encodeBase32 } from '#src/otp/base32.js';
@@ -38,8 +39,10 @@ import {
   UseReach,
   useReach,
 } from './usage-key-reach.js';
-import { ImportEntry, keyState, parseImportEntry, remainingUses } from './usage-key-rules.js';
+import { ImportEntry, keyState, parseImportEntry } from './usage-key-rules.js';
 import { UsageKey } from './usage-key.entity.js';
+import { reencryptColumn, type RotationReport } from '#src/crypto/secret-reencryption.js';
+import { toKeyInfoResponse, toUsageKeyEventResponse, toUsageKeyResponse, usageInfo } from './usage-keys.mapper.js';
 
 export type { KeyActor } from './usage-key-reach.js';
 
@@ -97,8 +100,12 @@ function actorOf(actor: KeyActor): { actorType: 'user' | 'api_key' | 'system'; a
   return { actorType: 'system', actorId: null };
 }
 
-function usageInfo(key: { maxUses: number; usageCount: number }): UsageInfoDto {
-  return { max_uses: key.maxUses, usage_count: key.usageCount, remaining_uses: remainingUses(key) };
+/** Key figures: all, limited keys with no uses left (not expired), expired, codes handed out lately. */
+export interface UsageKeyFigures {
+  total: number;
+  depleted: number;
+  expired: number;
+  uses: number;
 }
 
 @Injectable()
@@ -111,6 +118,28 @@ export class UsageKeysService {
     private readonly cipher: SecretCipher,
     private readonly metrics: MetricsRegistry,
   ) {}
+
+  /**
+   * Figures over every space's keys for metrics/system: totals, depleted and expired at `now`,
+   * and the codes handed out since `usesSince`. Two statements, run at once.
+   */
+  async figures(now: Date, usesSince: Date): Promise<UsageKeyFigures> {
+    const [[keys], [uses]] = await Promise.all([
+      this.dataSource.query<Array<{ total: number; depleted: number; expired: number }>>(
+        `SELECT count(*)::int AS total,
+                count(*) FILTER (WHERE max_uses <> -1 AND usage_count >= max_uses
+                                   AND (expires_at IS NULL OR expires_at > $1))::int AS depleted,
+                count(*) FILTER (WHERE expires_at <= $1)::int AS expired
+           FROM usage_keys`,
+        [now],
+      ),
+      this.dataSource.query<Array<{ uses: number }>>(
+        `SELECT count(*)::int AS uses FROM usage_key_events WHERE created_at >= $1 AND outcome = 'used'`,
+        [usesSince],
+      ),
+    ]);
+    return { ...keys, uses: uses.uses };
+  }
 
   // ---- use ---------------------------------------------------------------------------------
 
@@ -126,25 +155,24 @@ export class UsageKeysService {
     const ip = currentRequestContext()?.ip ?? null;
     const reach = useReach(actor);
     // The use, its event and its audit record are one statement: atomic, and one round trip.
-    const audit = this.audit.insertFrom(
-      'used',
-      { ...actorOf(actor), action: 'usage_key.use', resource: 'usage_key', status: 'success', details: { name } },
-      8,
-      { resourceId: 'id', details: "jsonb_build_object('usage_count', usage_count, 'max_uses', max_uses)" },
-    );
-    const used: UsedKeyRow[] = await this.dataSource.query(
-      `WITH used AS (
-         UPDATE usage_keys SET usage_count = usage_count + 1, last_used_at = $2
-          WHERE name = $1 AND ${reachCondition('usage_keys', '$6', '$7')}
-            AND (max_uses = -1 OR usage_count < max_uses) AND (expires_at IS NULL OR expires_at > $2)
+    const p = new SqlParams();
+    const at = p.add(now);
+    const sql = `WITH used AS (
+         UPDATE usage_keys SET usage_count = usage_count + 1, last_used_at = ${at}
+          WHERE name = ${p.add(name)} AND ${reachCondition('usage_keys', p.add(reach.owner), p.add(reach.assignee))}
+            AND (max_uses = -1 OR usage_count < max_uses) AND (expires_at IS NULL OR expires_at > ${at})
           RETURNING id, secret, algorithm, digits, period, max_uses, usage_count
        ), event AS (
          INSERT INTO usage_key_events (key_id, outcome, actor_type, actor_id, usage_count, ip, created_at)
-         SELECT id, 'used', $3, $4, usage_count, $5, $2 FROM used
-       ), audit AS (${audit.sql})
-       SELECT * FROM used`,
-      [name, now, actorType, actorId, ip, reach.owner, reach.assignee, ...audit.params],
-    );
+         SELECT id, 'used', ${p.add(actorType)}, ${p.add(actorId)}, usage_count, ${p.add(ip)}, ${at} FROM used
+       ), audit AS (${this.audit.insertFrom(
+         p,
+         'used',
+         { ...actorOf(actor), action: 'usage_key.use', resource: 'usage_key', status: 'success', details: { name } },
+         { resourceId: 'id', details: "jsonb_build_object('usage_count', usage_count, 'max_uses', max_uses)" },
+       )})
+       SELECT * FROM used`;
+    const used: UsedKeyRow[] = await this.dataSource.query(sql, p.values);
     const result: UseResult =
       used.length === 1 ? { ok: true, row: used[0] } : await this.recordRefusal(name, actor, reach, now);
 
@@ -195,17 +223,7 @@ export class UsageKeysService {
       await this.refuse(this.dataSource.manager, name, actor, 'usage_key.info');
       return { key: name, exists: false };
     }
-    return {
-      key: name,
-      exists: true,
-      max_uses: key.maxUses,
-      usage_count: key.usageCount,
-      remaining_uses: remainingUses(key),
-      is_valid: keyState(key, this.clock.now()) === 'active',
-      last_used: key.lastUsedAt?.toISOString() ?? null,
-      created_at: key.createdAt.toISOString(),
-      expires_at: key.expiresAt?.toISOString() ?? null,
-    };
+    return toKeyInfoResponse(key, name, this.clock.now());
   }
 
   // ---- administration ----------------------------------------------------------------------
@@ -252,7 +270,7 @@ export class UsageKeysService {
         secret_source: dto.secret ? 'imported' : 'generated',
         ...(key.clientId === null ? { assigned_user_ids: assigned } : {}),
       });
-      return { ...this.toResponse(key, now, assigned), secret: encodeBase32(secret) };
+      return { ...toUsageKeyResponse(key, now, assigned), secret: encodeBase32(secret) };
     });
   }
 
@@ -281,7 +299,7 @@ export class UsageKeysService {
     const [rows, total] = await qb.getManyAndCount();
     const assigned = await this.assignees(this.dataSource.manager, rows);
     return {
-      items: rows.map((k) => this.toResponse(k, now, assigned.get(k.id) ?? [])),
+      items: rows.map((k) => toUsageKeyResponse(k, now, assigned.get(k.id) ?? [])),
       total,
       limit: query.limit,
       offset: query.offset,
@@ -292,7 +310,7 @@ export class UsageKeysService {
     const manager = this.dataSource.manager;
     const key = await this.addressed(manager, name, actor, clientId);
     if (!key) throw await this.refuseMissing(name, actor, 'usage_key.get', clientId);
-    return this.toResponse(key, this.clock.now(), (await this.assignees(manager, [key])).get(key.id) ?? []);
+    return toUsageKeyResponse(key, this.clock.now(), (await this.assignees(manager, [key])).get(key.id) ?? []);
   }
 
   /**
@@ -341,7 +359,7 @@ export class UsageKeysService {
         client_id: key.clientId,
         ...changes,
       });
-      return this.toResponse(key, now, assigned);
+      return toUsageKeyResponse(key, now, assigned);
     });
     if (!updated) throw await this.refuseMissing(name, actor, 'usage_key.update', clientId);
     return updated;
@@ -361,7 +379,7 @@ export class UsageKeysService {
         previous_usage_count: previous,
       });
       const assigned = (await this.assignees(manager, [key])).get(key.id) ?? [];
-      return this.toResponse({ ...key, usageCount: 0, updatedAt: now }, now, assigned);
+      return toUsageKeyResponse({ ...key, usageCount: 0, updatedAt: now }, now, assigned);
     });
     if (!reset) throw await this.refuseMissing(name, actor, 'usage_key.reset', clientId);
     return reset;
@@ -395,15 +413,7 @@ export class UsageKeysService {
       skip: query.offset,
     });
     return {
-      items: rows.map((e) => ({
-        id: e.id,
-        outcome: e.outcome,
-        actor_type: e.actorType,
-        actor_id: e.actorId,
-        usage_count: e.usageCount,
-        ip: e.ip,
-        created_at: e.createdAt.toISOString(),
-      })),
+      items: rows.map(toUsageKeyEventResponse),
       total,
       limit: query.limit,
       offset: query.offset,
@@ -516,26 +526,6 @@ export class UsageKeysService {
       skipped: count('skipped'),
       invalid: count('invalid'),
       results: ordered,
-    };
-  }
-
-  private toResponse(key: UsageKey, now: Date, assigned: string[]): UsageKeyResponseDto {
-    return {
-      id: key.id,
-      name: key.name,
-      client_id: key.clientId,
-      assigned_user_ids: assigned,
-      algorithm: key.algorithm,
-      digits: key.digits,
-      period: key.period,
-      max_uses: key.maxUses,
-      usage_count: key.usageCount,
-      remaining_uses: remainingUses(key),
-      status: keyState(key, now),
-      expires_at: key.expiresAt?.toISOString() ?? null,
-      last_used: key.lastUsedAt?.toISOString() ?? null,
-      created_at: key.createdAt.toISOString(),
-      updated_at: key.updatedAt.toISOString(),
     };
   }
 
@@ -702,6 +692,15 @@ export class UsageKeysService {
       { ...actorOf(actor), action, resource: 'usage_key', resourceId: id, status, details },
       manager,
     );
+  }
+
+  /** Re-encrypts the keys' secrets under the cipher's active key (secrets:rotate); one report per column. */
+  async reencryptSecrets(cipher: SecretCipher): Promise<RotationReport[]> {
+    const report = await reencryptColumn(this.dataSource, this.audit, cipher, {
+      table: 'usage_keys',
+      column: 'secret',
+    });
+    return report ? [report] : [];
   }
 }
 

@@ -63,13 +63,13 @@ function withProblemDetails(document: OpenAPIObject): OpenAPIObject {
         type: 'string',
         description: `Stable machine-readable code:\n${Object.entries(ERROR_CODES)
           .map(([code, meaning]) => `* \`${code}\`: ${meaning}`)
-          .join('\n')}`,
+          .join('\n')}\n\nAny other error the framework raises answers \`HTTP_<status>\`.`,
         example: 'VALIDATION_FAILED',
       },
       requestId: { type: 'string', example: '3f1c2a7e-4b7d-4a61-9d8e-0c6a1f2b9e11' },
       limit: {
         type: 'object',
-        description: 'With BODY_TOO_COMPLEX: the limit the input went past',
+        description: '400 BODY_TOO_COMPLEX: the limit the input went past',
         required: ['name', 'max'],
         properties: {
           name: { type: 'string', enum: ['depth', 'object_keys', 'array_items', 'total_entries'] },
@@ -78,12 +78,33 @@ function withProblemDetails(document: OpenAPIObject): OpenAPIObject {
       },
       errors: {
         type: 'array',
-        description: 'Validation errors by field',
+        description: '400 VALIDATION_FAILED, BODY_TOO_COMPLEX and INVALID_CHARACTERS: the fields that failed, with why',
         items: {
           type: 'object',
           required: ['field', 'messages'],
           properties: { field: { type: 'string' }, messages: { type: 'array', items: { type: 'string' } } },
         },
+      },
+      locked_until: {
+        type: 'string',
+        format: 'date-time',
+        description: '423 (ACCOUNT_LOCKED, VALIDATION_LOCKED, DEVICE_LOCKED): when the lock ends',
+      },
+      retry_after: {
+        type: 'integer',
+        minimum: 1,
+        description: '423, 429 and 503: seconds to wait, as in the `Retry-After` header',
+      },
+      key: { type: 'string', description: '409 KEY_EXPIRED and KEY_DEPLETED: the name of the key' },
+      expires_at: {
+        type: 'string',
+        format: 'date-time',
+        nullable: true,
+        description: '409 KEY_EXPIRED: when the key expired',
+      },
+      usage_info: {
+        description: "409 KEY_EXPIRED and KEY_DEPLETED: the key's uses at the refusal",
+        allOf: [{ $ref: '#/components/schemas/UsageInfoDto' }],
       },
     },
   };
@@ -106,7 +127,8 @@ function withProblemDetails(document: OpenAPIObject): OpenAPIObject {
       if (operation.operationId !== 'getServiceInfo') operation.responses['503'] ??= databaseUnavailable;
       for (const status of Object.keys(operation.responses)) {
         const response = operation.responses[status] as { description?: string; content?: unknown } | undefined;
-        if (Number(status) >= 400 && response && !('$ref' in response) && !response.content) {
+        // Every error answers problem details, whatever a route's decorator declared.
+        if (Number(status) >= 400 && response && !('$ref' in response)) {
           operation.responses[status] = {
             ...response,
             description: response.description ?? problem.description,

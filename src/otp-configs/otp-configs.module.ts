@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '#src/audit/audit.module.js';
+import { CryptoModule } from '#src/crypto/crypto.module.js';
+import { MetricsRegistryModule } from '#src/metrics/metrics-registry.module.js';
 import { OtpCodesService } from './otp-codes.service.js';
 import { OtpConfigsController } from './otp-configs.controller.js';
 import { OtpConfigsService } from './otp-configs.service.js';
@@ -7,8 +10,9 @@ import { OtpController } from './otp.controller.js';
 
 /** A person's authenticator accounts, their codes and their history. */
 @Module({
+  imports: [AuditModule, CryptoModule, MetricsRegistryModule],
   controllers: [OtpConfigsController, OtpController],
   providers: [OtpConfigsService, OtpCodesService, OtpEventsService],
-  exports: [OtpEventsService],
+  exports: [OtpConfigsService, OtpEventsService],
 })
 export class OtpConfigsModule {}

@@ -26,6 +26,7 @@ import {
 } from './dto/otp-config.dto.js';
 import { OtpConfig, type OtpConfigWithSecret } from './otp-config.entity.js';
 import { toOtpConfigResponse } from './otp-configs.mapper.js';
+import { reencryptColumn, type RotationReport } from '#src/crypto/secret-reencryption.js';
 
 const DEFAULT_PERIOD = 30;
 
@@ -288,6 +289,15 @@ export class OtpConfigsService {
       { actorType: 'user', actorId: me.userId, action, resource: 'otp_config', resourceId, status: 'success', details },
       manager,
     );
+  }
+
+  /** Re-encrypts the configurations' secrets under the cipher's active key (secrets:rotate); one report per column. */
+  async reencryptSecrets(cipher: SecretCipher): Promise<RotationReport[]> {
+    const report = await reencryptColumn(this.dataSource, this.audit, cipher, {
+      table: 'otp_configs',
+      column: 'secret',
+    });
+    return report ? [report] : [];
   }
 }
 

@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
 import { currentRequestContext } from '#src/common/request-context.js';
-import type { DailyOtpStatsDto, EnhancedOtpStatsDto, OtpEventDto, OtpStatsDto } from './dto/otp-codes.dto.js';
+import type { EnhancedOtpStatsDto, OtpEventDto, OtpStatsDto } from './dto/otp-codes.dto.js';
 import { OtpEvent, type OtpEventType } from './otp-event.entity.js';
 
 const DAY_MS = 86_400_000;
@@ -86,36 +86,128 @@ export class OtpEventsService {
 
   /** The totals plus the success rate and the last 7 UTC days, oldest first, days without events as zeros. */
   async enhancedStats(me: UserPrincipal): Promise<EnhancedOtpStatsDto> {
-    const totals = await this.stats(me);
-    const today = Math.floor(this.clock.now().getTime() / DAY_MS) * DAY_MS;
-    const since = new Date(today - 6 * DAY_MS);
-    const rows = await this.dataSource.query<
-      { day: string; generations: string; validations: string; successes: string }[]
-    >(
-      `SELECT to_char(date_trunc('day', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day,
-              count(*) FILTER (WHERE event_type = 'generate') AS generations,
-              count(*) FILTER (WHERE event_type <> 'generate') AS validations,
-              count(*) FILTER (WHERE event_type = 'validate_success') AS successes
-         FROM otp_events
-        WHERE user_id = $1 AND created_at >= $2 AND created_at < $3
-        GROUP BY 1`,
-      [me.userId, since, new Date(today + DAY_MS)],
-    );
-    const byDay = new Map(rows.map((r) => [r.day, r]));
-    const last7Days: DailyOtpStatsDto[] = Array.from({ length: 7 }, (_, i) => {
-      const date = new Date(since.getTime() + i * DAY_MS).toISOString().slice(0, 10);
-      const row = byDay.get(date);
-      return {
-        date,
-        generations: Number(row?.generations ?? 0),
-        validations: Number(row?.validations ?? 0),
-        successful_validations: Number(row?.successes ?? 0),
-      };
-    });
+    const usage = await this.ownerUsage(me.userId);
+    const validations = usage.totals.validate_success + usage.totals.validate_failure;
     return {
-      ...totals,
-      success_rate: totals.total_validations === 0 ? null : totals.successful_validations / totals.total_validations,
-      last_7_days: last7Days,
+      total_configs: usage.configs.total,
+      active_configs: usage.configs.active,
+      total_generations: usage.totals.generate,
+      total_validations: validations,
+      successful_validations: usage.totals.validate_success,
+      success_rate: successRate(usage.totals),
+      last_7_days: usage.days.map((day) => ({
+        date: day.date,
+        generations: day.generate,
+        validations: day.validate_success + day.validate_failure,
+        successful_validations: day.validate_success,
+      })),
     };
   }
+
+  /**
+   * A person's configurations and their use: all-time event counts and the last 7 UTC days
+   * (today included, oldest first, days without events as zeros). One statement; it answers
+   * both `otp/stats/enhanced` and `metrics/me`.
+   */
+  async ownerUsage(userId: string): Promise<OwnerUsage> {
+    const today = Math.floor(this.clock.now().getTime() / DAY_MS) * DAY_MS;
+    const since = new Date(today - 6 * DAY_MS);
+    const [row] = await this.dataSource.query<
+      {
+        total_configs: number;
+        active_configs: number;
+        totals: Array<{ event_type: OtpEventType; count: number }>;
+        daily: Array<{ day: string; event_type: OtpEventType; count: number }>;
+      }[]
+    >(
+      `SELECT (SELECT count(*)::int FROM otp_configs WHERE owner_id = $1) AS total_configs,
+              (SELECT count(*)::int FROM otp_configs WHERE owner_id = $1 AND is_active) AS active_configs,
+              (SELECT coalesce(json_agg(t), '[]'::json) FROM (
+                 SELECT event_type, count(*)::int AS count FROM otp_events WHERE user_id = $1 GROUP BY event_type) t
+              ) AS totals,
+              (SELECT coalesce(json_agg(d), '[]'::json) FROM (
+                 SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, event_type, count(*)::int AS count
+                   FROM otp_events WHERE user_id = $1 AND created_at >= $2 AND created_at < $3
+                  GROUP BY 1, 2) d
+              ) AS daily`,
+      [userId, since, new Date(today + DAY_MS)],
+    );
+    const days = new Map<string, DailyEventCounts>();
+    for (let i = 0; i < 7; i++) {
+      const date = new Date(since.getTime() + i * DAY_MS).toISOString().slice(0, 10);
+      days.set(date, { date, ...noEvents() });
+    }
+    for (const { day, event_type, count } of row.daily) {
+      const counts = days.get(day);
+      if (counts) counts[event_type] += count;
+    }
+    return {
+      configs: { total: row.total_configs, active: row.active_configs },
+      totals: eventCounts(row.totals),
+      days: [...days.values()],
+    };
+  }
+
+  /**
+   * System-wide figures for metrics/system: configurations by type, and event counts all-time
+   * and since `recentSince` (one pass over the (event_type, created_at) index answers both).
+   * Two statements, run at once.
+   */
+  async systemFigures(recentSince: Date): Promise<OtpSystemFigures> {
+    const [configs, events] = await Promise.all([
+      this.dataSource.query<Array<{ otp_type: string; total: number; active: number }>>(
+        `SELECT otp_type, count(*)::int AS total, count(*) FILTER (WHERE is_active)::int AS active
+           FROM otp_configs GROUP BY otp_type`,
+      ),
+      this.dataSource.query<Array<{ event_type: OtpEventType; count: number; recent: number }>>(
+        `SELECT event_type, count(*)::int AS count, count(*) FILTER (WHERE created_at >= $1)::int AS recent
+           FROM otp_events GROUP BY event_type`,
+        [recentSince],
+      ),
+    ]);
+    return {
+      configurations: {
+        total: configs.reduce((sum, row) => sum + row.total, 0),
+        active: configs.reduce((sum, row) => sum + row.active, 0),
+        by_type: { totp: 0, hotp: 0, ...Object.fromEntries(configs.map((row) => [row.otp_type, row.total])) },
+      },
+      all: eventCounts(events),
+      recent: eventCounts(events.map((row) => ({ event_type: row.event_type, count: row.recent }))),
+    };
+  }
+}
+
+/** Events of each type. */
+export type EventCounts = Record<OtpEventType, number>;
+
+export interface DailyEventCounts extends EventCounts {
+  /** The UTC day, YYYY-MM-DD. */
+  date: string;
+}
+
+export interface OwnerUsage {
+  configs: { total: number; active: number };
+  totals: EventCounts;
+  /** The last 7 UTC days, today included, oldest first. */
+  days: DailyEventCounts[];
+}
+
+export interface OtpSystemFigures {
+  configurations: { total: number; active: number; by_type: Record<string, number> };
+  all: EventCounts;
+  recent: EventCounts;
+}
+
+const noEvents = (): EventCounts => ({ generate: 0, validate_success: 0, validate_failure: 0 });
+
+function eventCounts(rows: ReadonlyArray<{ event_type: OtpEventType; count: number }>): EventCounts {
+  const counts = noEvents();
+  for (const row of rows) counts[row.event_type] = row.count;
+  return counts;
+}
+
+/** Successful / all validations, null without any. */
+export function successRate(counts: EventCounts): number | null {
+  const all = counts.validate_success + counts.validate_failure;
+  return all === 0 ? null : counts.validate_success / all;
 }

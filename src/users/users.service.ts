@@ -3,6 +3,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Brackets, DataSource, EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { AuditService } from '#src/audit/audit.service.js';
+import { SessionsRepository } from '#src/auth/sessions.repository.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
 import { countedOutcome, type CountedRow, isLocked, lockEnd, type LockRule, lockSql } from '#src/common/lockout.js';
@@ -13,11 +14,23 @@ import { AdminUpdateUserDto, ListUsersQueryDto, RegisterDto, UpdateMeDto, UserRe
 import { hashPassword } from './password-hasher.js';
 import { User } from './user.entity.js';
 import { toUserResponse } from './users.mapper.js';
+import { ACTIVE_ACCOUNTS_RELATION } from './users.repository.js';
+import type { SecretCipher } from '#src/crypto/secret-cipher.js';
+import { reencryptColumn, type RotationReport } from '#src/crypto/secret-reencryption.js';
 
 /** A user as login needs it: with the password hash and MFA state. */
 export type UserWithSecrets = User & { passwordHash: string; mfaSecret: string | null; mfaLastStep: string | null };
 
 const notFound = (): ProblemException => new ProblemException(HttpStatus.NOT_FOUND, 'USER_NOT_FOUND', 'No such user.');
+
+/** Account figures: all, not disabled, signed in since the start of the day, with MFA, locked now. */
+export interface UserFigures {
+  total: number;
+  active: number;
+  active_today: number;
+  mfa_enabled: number;
+  locked: number;
+}
 
 export type CountOutcome = ReturnType<typeof countedOutcome>;
 
@@ -59,11 +72,19 @@ const loginNameHash = (login: string): string => createHash('sha256').update(log
 
 @Injectable()
 export class UsersService {
+  /**
+   * The accounts that may act, as a relation to join (`JOIN ${activeAccounts} u ON …`): the
+   * auth module's session check on every request reads session and account in one statement.
+   * Columns: id, username, role, must_change_password.
+   */
+  readonly activeAccounts = ACTIVE_ACCOUNTS_RELATION;
+
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly sessions: SessionsRepository,
   ) {}
 
   async register(dto: RegisterDto): Promise<UserResponseDto> {
@@ -242,7 +263,7 @@ export class UsersService {
       if (!user) throw notFound();
       Object.assign(user, defined);
       const saved = await manager.save(user);
-      if (defined.isActive === false) await this.endSessions(manager, id);
+      if (defined.isActive === false) await this.sessions.endAll(manager, id);
       await this.audit.record(
         {
           actorType: 'user',
@@ -257,14 +278,6 @@ export class UsersService {
       );
       return toUserResponse(saved);
     });
-  }
-
-  /** Revokes every live session of a user (sessions belong to the auth module; this is its one shared rule). */
-  async endSessions(manager: EntityManager, userId: string, exceptSessionId?: string): Promise<void> {
-    await manager.query(
-      `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR id <> $3::uuid)`,
-      [userId, this.clock.now(), exceptSessionId ?? null],
-    );
   }
 
   /**
@@ -348,5 +361,25 @@ export class UsersService {
 
   count(): Promise<number> {
     return this.users.count();
+  }
+
+  /** Figures over all accounts for metrics/system: one statement. */
+  async figures(now: Date, startOfDay: Date): Promise<UserFigures> {
+    const [row] = await this.dataSource.query<UserFigures[]>(
+      `SELECT count(*)::int AS total,
+              count(*) FILTER (WHERE is_active)::int AS active,
+              count(*) FILTER (WHERE last_login_at >= $1)::int AS active_today,
+              count(*) FILTER (WHERE mfa_enabled)::int AS mfa_enabled,
+              count(*) FILTER (WHERE locked_until > $2)::int AS locked
+         FROM users`,
+      [startOfDay, now],
+    );
+    return row;
+  }
+
+  /** Re-encrypts the MFA secrets under the cipher's active key (secrets:rotate); one report per column. */
+  async reencryptSecrets(cipher: SecretCipher): Promise<RotationReport[]> {
+    const report = await reencryptColumn(this.dataSource, this.audit, cipher, { table: 'users', column: 'mfa_secret' });
+    return report ? [report] : [];
   }
 }

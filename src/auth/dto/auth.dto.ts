@@ -102,15 +102,25 @@ export class TokenResponseDto {
   @ApiProperty({ description: 'Access token lifetime, seconds', example: 900 }) expires_in: number;
 }
 
-export class LoginResponseDto {
-  @ApiProperty({ description: 'True when the password was right but an MFA code is needed; no tokens then' })
-  mfa_required: boolean;
-  @ApiPropertyOptional() access_token?: string;
-  @ApiPropertyOptional() refresh_token?: string;
-  @ApiPropertyOptional({ example: 'Bearer' }) token_type?: 'Bearer';
-  @ApiPropertyOptional() expires_in?: number;
-  @ApiPropertyOptional({ type: LoginUserDto }) user?: LoginUserDto;
+/** Login answer when the password (and any MFA code) was right: the tokens. */
+export class LoginTokensResponseDto {
+  @ApiProperty({ enum: [false], description: 'False: signed in, the tokens follow' })
+  mfa_required: false;
+  @ApiProperty() access_token: string;
+  @ApiProperty() refresh_token: string;
+  @ApiProperty({ enum: ['Bearer'], example: 'Bearer' }) token_type: 'Bearer';
+  @ApiProperty({ description: 'Access token lifetime, seconds', example: 900 }) expires_in: number;
+  @ApiProperty({ type: LoginUserDto }) user: LoginUserDto;
 }
+
+/** Login answer when the password was right but MFA is on and no code came: no tokens. */
+export class MfaRequiredResponseDto {
+  @ApiProperty({ enum: [true], description: 'True: send the password again with `mfa_code`' })
+  mfa_required: true;
+}
+
+/** The login answer: tokens, or `{"mfa_required": true}`; `mfa_required` tells which. */
+export type LoginResponseDto = LoginTokensResponseDto | MfaRequiredResponseDto;
 
 export class SessionResponseDto {
   @ApiProperty({ format: 'uuid' }) id: string;

@@ -68,8 +68,22 @@ const access = ({ guard, roles = [], scopes = [], allowPendingPasswordChange = f
     SetMetadata(ALLOW_PENDING_PASSWORD_CHANGE, allowPendingPasswordChange),
     ...(users ? [ApiBearerAuth(SECURITY.jwt)] : []),
     ...(apiKeys ? [ApiSecurity(SECURITY.apiKeyHeader), ApiBearerAuth(SECURITY.apiKeyBearer)] : []),
-    ApiUnauthorizedResponse({ description: 'Missing, invalid, expired or revoked credentials' }),
-    ApiForbiddenResponse({ description: 'Authenticated, but not allowed (role, scope or pending password change)' }),
+    ApiUnauthorizedResponse({
+      description: `Missing, invalid, expired or revoked credentials: ${[
+        'AUTHENTICATION_REQUIRED',
+        ...(users ? ['INVALID_TOKEN', 'TOKEN_EXPIRED'] : ['API_KEY_REQUIRED']),
+        ...(apiKeys ? ['INVALID_API_KEY'] : ['API_KEY_NOT_ACCEPTED']),
+      ].join(', ')}`,
+    }),
+    ApiForbiddenResponse({
+      description: `Authenticated, but not allowed: ${
+        [
+          ...(roles.length > 0 ? ['INSUFFICIENT_ROLE'] : []),
+          ...(scopes.length > 0 ? ['INSUFFICIENT_SCOPE'] : []),
+          ...(users && !allowPendingPasswordChange ? ['PASSWORD_CHANGE_REQUIRED'] : []),
+        ].join(', ') || 'no refusal of its own'
+      }`,
+    }),
     ApiTooManyRequestsResponse({
       description: 'RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After)',
     }),

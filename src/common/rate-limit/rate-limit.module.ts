@@ -1,8 +1,10 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
+import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
 import { MetricsRegistry } from '#src/metrics/metrics-registry.js';
+import { MetricsRegistryModule } from '#src/metrics/metrics-registry.module.js';
 import { UsersModule } from '#src/users/users.module.js';
 import { AuthFailureLimitGuard } from './auth-failure-limit.guard.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
@@ -17,33 +19,30 @@ import { RedisThrottlerStorage } from './redis-throttler.storage.js';
  * instance counts in memory.
  * Refused requests are limited per address besides (AuthFailureLimiter).
  * The guards are exported, not made global here: AppModule orders the global guards.
+ * The store (ThrottlerModule, which @nestjs/throttler registers globally) is re-exported so
+ * that a module reading it (health) shows the dependency by importing this one.
  */
-@Module({})
-export class RateLimitModule {
-  static forRoot(config: AppConfig): DynamicModule {
-    return {
-      module: RateLimitModule,
-      // The limiter of refused requests serves the auth guards and the exception filter.
-      global: true,
-      imports: [
-        // Logins are counted per account (see RATE_LIMIT_POLICIES.login).
-        UsersModule,
-        // Async, so the Redis client is made when the app is built, not when the module is declared.
-        ThrottlerModule.forRootAsync({
-          inject: [MetricsRegistry],
-          useFactory: async (metrics: MetricsRegistry): Promise<ThrottlerModuleOptions> => ({
-            throttlers: [{ name: 'default', limit: config.rateLimit.defaultPerMinute, ttl: 60_000 }],
-            storage: config.redisUrl
-              ? await redisStorage(config.redisUrl, config.redisTimeoutMs, metrics)
-              : new MemoryThrottlerStorage(),
-          }),
-        }),
-      ],
-      providers: [RateLimitGuard, AuthFailureLimiter, AuthFailureLimitGuard],
-      exports: [RateLimitGuard, AuthFailureLimiter, AuthFailureLimitGuard],
-    };
-  }
-}
+@Module({
+  imports: [
+    // Logins are counted per account (see RATE_LIMIT_POLICIES.login).
+    UsersModule,
+    MetricsRegistryModule,
+    // Async, so the Redis client is made when the app is built, not when the module is declared.
+    ThrottlerModule.forRootAsync({
+      imports: [MetricsRegistryModule],
+      inject: [APP_CONFIG, MetricsRegistry],
+      useFactory: async (config: AppConfig, metrics: MetricsRegistry): Promise<ThrottlerModuleOptions> => ({
+        throttlers: [{ name: 'default', limit: config.rateLimit.defaultPerMinute, ttl: 60_000 }],
+        storage: config.redisUrl
+          ? await redisStorage(config.redisUrl, config.redisTimeoutMs, metrics)
+          : new MemoryThrottlerStorage(),
+      }),
+    }),
+  ],
+  providers: [RateLimitGuard, AuthFailureLimiter, AuthFailureLimitGuard],
+  exports: [ThrottlerModule, RateLimitGuard, AuthFailureLimiter, AuthFailureLimitGuard],
+})
+export class RateLimitModule {}
 
 /**
  * A client that fails fast instead of waiting: no offline queue (a command while disconnected

@@ -1,6 +1,5 @@
 import { HttpStatus, PipeTransform } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import {
   IsBoolean,
   IsOptional,
@@ -14,6 +13,7 @@ import {
 } from 'class-validator';
 import { PageQueryDto } from '#src/common/pagination.dto.js';
 import { ProblemException } from '#src/common/problem.js';
+import { BooleanQuery } from '#src/common/query-transforms.js';
 
 /** Names a client gives its devices and end-users: 1–128 URL-safe characters. */
 export const CLIENT_NAME_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
@@ -92,9 +92,6 @@ export class VerifyDeviceDto {
   otp: string;
 }
 
-const toBoolean = ({ value }: { value: unknown }): unknown =>
-  value === 'true' ? true : value === 'false' ? false : value;
-
 export class ListDevicesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Only the devices of this end-user' })
   @IsOptional()
@@ -103,13 +100,13 @@ export class ListDevicesQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({ description: 'Only active (true) or deactivated (false) devices' })
   @IsOptional()
-  @Transform(toBoolean)
+  @BooleanQuery()
   @IsBoolean()
   active?: boolean;
 
   @ApiPropertyOptional({ description: 'Only devices verified at least once (true) or never (false)' })
   @IsOptional()
-  @Transform(toBoolean)
+  @BooleanQuery()
   @IsBoolean()
   verified?: boolean;
 }

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiSchema, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -20,7 +20,14 @@ import {
   ValidationOptions,
 } from 'class-validator';
 import { PageQueryDto } from '#src/common/pagination.dto.js';
-import { OTP_ALGORITHMS, type OtpAlgorithm } from '#src/otp/otp-engine.js';
+import {
+  MAX_DIGITS,
+  MAX_PERIOD,
+  MIN_DIGITS,
+  MIN_PERIOD,
+  OTP_ALGORITHMS,
+  type OtpAlgorithm,
+} from '#src/otp/otp-engine.js';
 import { USAGE_KEY_OUTCOMES, type UsageKeyOutcome } from '../usage-key-event.entity.js';
 import { OtpAlgorithmField, OtpDigitsField, OtpPeriodField } from '#src/common/otp-fields.js';
 import { InTimestampRange, INT4_MAX, IsBase32Secret, MaxKeys } from '#src/common/validators.js';
@@ -300,6 +307,27 @@ export class UsageKeyEventPageDto {
   @ApiProperty() offset: number;
 }
 
+const REFERENCE_TIME =
+  "ISO 8601; without a zone (the reference writer's `2025-01-15T10:30:00.123456`) it is read as UTC";
+
+/**
+ * One entry of the reference key file. Documented, not enforced by the schema: each entry
+ * is checked on its own and an invalid one is reported in the results, not refused.
+ */
+@ApiSchema({ name: 'UsageKeyImportEntryDto' })
+export class UsageKeyImportEntryDto {
+  @ApiProperty({ example: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', description: 'Base32 secret' }) secret: string;
+  @ApiPropertyOptional({ default: 1, example: 5, maximum: INT4_MAX, description: '-1 = unlimited' }) max_uses?: number;
+  @ApiPropertyOptional({ default: 0, example: 2, minimum: 0, maximum: INT4_MAX }) usage_count?: number;
+  @ApiPropertyOptional({ type: String, nullable: true, description: REFERENCE_TIME }) created_at?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: REFERENCE_TIME }) last_used?: string | null;
+  @ApiPropertyOptional({ type: String, nullable: true, description: REFERENCE_TIME }) expires_at?: string | null;
+  @ApiPropertyOptional({ enum: OTP_ALGORITHMS, default: 'sha1' }) algorithm?: OtpAlgorithm;
+  @ApiPropertyOptional({ default: 6, minimum: MIN_DIGITS, maximum: MAX_DIGITS }) digits?: number;
+  @ApiPropertyOptional({ default: 30, minimum: MIN_PERIOD, maximum: MAX_PERIOD }) period?: number;
+}
+
+@ApiExtraModels(UsageKeyImportEntryDto)
 export class ImportUsageKeysDto {
   @ApiProperty({
     description:
@@ -315,7 +343,7 @@ export class ImportUsageKeysDto {
       },
     },
     type: 'object',
-    additionalProperties: { type: 'object' },
+    additionalProperties: { $ref: getSchemaPath(UsageKeyImportEntryDto) },
     maxProperties: 10_000,
   })
   @IsObject()
@@ -338,6 +366,7 @@ export class ImportUsageKeysDto {
 
 export type ImportItemStatus = 'created' | 'replaced' | 'skipped' | 'invalid';
 
+@ApiSchema({ name: 'UsageKeyImportItemResultDto' })
 export class ImportItemResultDto {
   @ApiProperty() name: string;
   @ApiProperty({

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -20,6 +20,7 @@ import { OtpAlgorithmField, OtpDigitsField, OtpPeriodField } from '#src/common/o
 import { IsBase32Secret, OnlyWithOtpType } from '#src/common/validators.js';
 import { OTP_ALGORITHMS, type OtpAlgorithm } from '#src/otp/otp-engine.js';
 import type { OtpType } from '#src/otp/otpauth-uri.js';
+import { BooleanQuery } from '#src/common/query-transforms.js';
 
 export const OTP_TYPES: readonly OtpType[] = ['totp', 'hotp'];
 /** Counters stay within JavaScript's safe integers (the column is bigint). */
@@ -134,7 +135,7 @@ export class ListOtpConfigsQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @BooleanQuery()
   @IsBoolean()
   is_active?: boolean;
 
@@ -219,6 +220,7 @@ export class ImportOtpConfigsDto {
   uris?: string[];
 }
 
+@ApiSchema({ name: 'OtpConfigImportItemResultDto' })
 export class ImportItemResultDto {
   @ApiProperty({ description: 'Position in accounts, then in uris' }) index: number;
   @ApiProperty({ enum: ['account', 'uri'] }) source: 'account' | 'uri';

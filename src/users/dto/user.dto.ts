@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageQueryDto } from '#src/common/pagination.dto.js';
 import { IsStrongPassword, IsUsername } from '#src/common/validators.js';
 import { USER_ROLES, type UserRole } from '../user.entity.js';
+import { BooleanQuery } from '#src/common/query-transforms.js';
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada.lovelace', minLength: 3, maxLength: 50 })
@@ -78,9 +78,6 @@ export class AdminUpdateUserDto extends UpdateMeDto {
   must_change_password?: boolean;
 }
 
-const toBoolean = ({ value }: { value: unknown }): unknown =>
-  value === 'true' ? true : value === 'false' ? false : value;
-
 export class ListUsersQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: USER_ROLES })
   @IsOptional()
@@ -89,13 +86,13 @@ export class ListUsersQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Transform(toBoolean)
+  @BooleanQuery()
   @IsBoolean()
   is_active?: boolean;
 
   @ApiPropertyOptional({ description: 'Only accounts locked right now (true) or not locked (false)' })
   @IsOptional()
-  @Transform(toBoolean)
+  @BooleanQuery()
   @IsBoolean()
   locked?: boolean;
 

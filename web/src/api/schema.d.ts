@@ -1504,19 +1504,6 @@ export interface components {
              */
             secret: string;
         };
-        ImportItemResultDto: {
-            /** Format: uuid */
-            config_id?: string;
-            /** @description Position in accounts, then in uris */
-            index: number;
-            /** @description Why the item was not imported */
-            message?: string;
-            name?: string;
-            /** @enum {string} */
-            source: "account" | "uri";
-            /** @enum {string} */
-            status: "imported" | "duplicate" | "invalid";
-        };
         ImportOtpConfigsDto: {
             accounts?: components["schemas"]["ImportAccountDto"][];
             /**
@@ -1530,7 +1517,7 @@ export interface components {
             duplicates: number;
             imported: number;
             invalid: number;
-            results: components["schemas"]["ImportItemResultDto"][];
+            results: components["schemas"]["OtpConfigImportItemResultDto"][];
         };
         ImportUsageKeysDto: {
             /**
@@ -1551,7 +1538,7 @@ export interface components {
              *     }
              */
             keys: {
-                [key: string]: Record<string, never>;
+                [key: string]: components["schemas"]["UsageKeyImportEntryDto"];
             };
             /**
              * @description Overwrite keys that already exist (otherwise they are skipped)
@@ -1564,7 +1551,7 @@ export interface components {
             dry_run: boolean;
             invalid: number;
             replaced: number;
-            results: components["schemas"]["ImportItemResultDto"][];
+            results: components["schemas"]["UsageKeyImportItemResultDto"][];
             skipped: number;
         };
         KeyCodeResponseDto: {
@@ -1647,18 +1634,25 @@ export interface components {
              */
             username: string;
         };
-        LoginResponseDto: {
-            access_token?: string;
-            expires_in?: number;
-            /** @description True when the password was right but an MFA code is needed; no tokens then */
-            mfa_required: boolean;
-            refresh_token?: string;
+        LoginTokensResponseDto: {
+            access_token: string;
+            /**
+             * @description Access token lifetime, seconds
+             * @example 900
+             */
+            expires_in: number;
+            /**
+             * @description False: signed in, the tokens follow
+             * @enum {boolean}
+             */
+            mfa_required: false;
+            refresh_token: string;
             /**
              * @example Bearer
              * @enum {string}
              */
-            token_type?: "Bearer";
-            user?: components["schemas"]["LoginUserDto"];
+            token_type: "Bearer";
+            user: components["schemas"]["LoginUserDto"];
         };
         LoginUserDto: {
             /** Format: uuid */
@@ -1697,6 +1691,13 @@ export interface components {
             /** @description QR code of the URI as a PNG data URL */
             qr_code: string;
         };
+        MfaRequiredResponseDto: {
+            /**
+             * @description True: send the password again with `mfa_code`
+             * @enum {boolean}
+             */
+            mfa_required: true;
+        };
         MfaStatusDto: {
             mfa_enabled: boolean;
         };
@@ -1711,6 +1712,19 @@ export interface components {
             total_configs: number;
             total_generations: number;
             total_validations: number;
+        };
+        OtpConfigImportItemResultDto: {
+            /** Format: uuid */
+            config_id?: string;
+            /** @description Position in accounts, then in uris */
+            index: number;
+            /** @description Why the item was not imported */
+            message?: string;
+            name?: string;
+            /** @enum {string} */
+            source: "account" | "uri";
+            /** @enum {string} */
+            status: "imported" | "duplicate" | "invalid";
         };
         OtpConfigPageDto: {
             items: components["schemas"]["OtpConfigResponseDto"][];
@@ -1785,55 +1799,97 @@ export interface components {
              * @description Stable machine-readable code:
              *     * `VALIDATION_FAILED`: The request body, query or path failed validation; `errors` lists the fields.
              *     * `MALFORMED_JSON`: The body is not valid JSON.
-             *     * `BODY_TOO_COMPLEX`: The body, query or path holds an object with too many keys, an array with too many items, or nests too deeply; `limit` names the limit.
-             *     * `INVALID_CHARACTERS`: A string (or a field name) contains a NUL character or an unpaired UTF-16 surrogate.
+             *     * `BAD_REQUEST`: The request is malformed (e.g. a wrong Content-Length).
+             *     * `PAYLOAD_TOO_LARGE`: The body is larger than BODY_LIMIT.
+             *     * `UNSUPPORTED_MEDIA_TYPE`: The body is not JSON.
+             *     * `NOT_FOUND`: No such route (or metrics are not enabled).
+             *     * `RATE_LIMITED`: Too many requests, or too many refused ones from this address (429, with Retry-After).
+             *     * `INTERNAL_ERROR`: An unexpected error (500); the request id is in the logs.
+             *     * `DATABASE_UNAVAILABLE`: The database cannot be reached right now (503); retry after the `Retry-After` seconds.
+             *     * `AUTHENTICATION_REQUIRED`: The route needs credentials and none were sent.
+             *     * `INVALID_TOKEN`: The access token is not valid, or its session has ended.
+             *     * `TOKEN_EXPIRED`: The access token has expired: refresh it.
+             *     * `INVALID_API_KEY`: The API key is unknown, revoked or expired.
+             *     * `API_KEY_NOT_ACCEPTED`: The route is for signed-in users; an API key was sent.
+             *     * `API_KEY_REQUIRED`: The route is for API keys; an access token was sent.
+             *     * `INVALID_CREDENTIALS`: Sign-in refused: wrong username, password or MFA code, or a disabled account.
+             *     * `INVALID_REFRESH_TOKEN`: The refresh token is unknown, expired, already used or revoked: sign in again.
+             *     * `METRICS_TOKEN_REQUIRED`: GET /metrics needs the metrics token as a bearer token.
+             *     * `INSUFFICIENT_ROLE`: The route is for administrators.
+             *     * `INSUFFICIENT_SCOPE`: The API key lacks a scope the route needs.
+             *     * `PASSWORD_CHANGE_REQUIRED`: Change the password first (POST auth/change-password).
+             *     * `FORBIDDEN`: The caller may not do this.
+             *     * `ACCESS_RULE_MISSING`: The route declares no access rule (a server fault): it is closed to every caller.
              *     * `STEP_UP_REQUIRED`: The route reveals or replaces a secret: confirm the password first (POST auth/step-up).
              *     * `STEP_UP_FAILED`: The step-up password or MFA code is wrong (counts towards the login lockout).
              *     * `MFA_CODE_REQUIRED`: MFA is on for the account: the step-up needs `mfa_code`.
+             *     * `INVALID_PASSWORD`: The current password is wrong (counts towards the login lockout).
+             *     * `PASSWORD_REUSED`: The new password is the current one.
+             *     * `INVALID_MFA_CODE`: The MFA code is not valid.
+             *     * `MFA_ALREADY_ENABLED`: MFA is already on.
+             *     * `MFA_NOT_STARTED`: Start MFA enrolment first (POST auth/mfa/enable).
+             *     * `MFA_NOT_ENABLED`: MFA is not on.
              *     * `ACCOUNT_LOCKED`: Too many failed sign-ins or password checks: locked for a while (423, with Retry-After).
-             *     * `DATABASE_UNAVAILABLE`: The database cannot be reached right now (503); retry after the `Retry-After` seconds.
-             *     * `ACCESS_RULE_MISSING`: The route declares no access rule (a server fault): it is closed to every caller.
-             *     * `BAD_REQUEST`: HTTP bad request.
-             *     * `UNAUTHENTICATED`: HTTP unauthenticated.
-             *     * `FORBIDDEN`: HTTP forbidden.
-             *     * `NOT_FOUND`: HTTP not found.
-             *     * `METHOD_NOT_ALLOWED`: HTTP method not allowed.
-             *     * `NOT_ACCEPTABLE`: HTTP not acceptable.
-             *     * `REQUEST_TIMEOUT`: HTTP request timeout.
-             *     * `CONFLICT`: HTTP conflict.
-             *     * `PAYLOAD_TOO_LARGE`: HTTP payload too large.
-             *     * `URI_TOO_LONG`: HTTP uri too long.
-             *     * `UNSUPPORTED_MEDIA_TYPE`: HTTP unsupported media type.
-             *     * `UNPROCESSABLE`: HTTP unprocessable.
-             *     * `RATE_LIMITED`: HTTP rate limited.
-             *     * `HEADERS_TOO_LARGE`: HTTP headers too large.
-             *     * `INTERNAL_ERROR`: HTTP internal error.
-             *     * `SERVICE_UNAVAILABLE`: HTTP service unavailable.
+             *     * `SESSION_NOT_FOUND`: No such session of yours.
+             *     * `USER_NOT_FOUND`: No such user.
+             *     * `USERNAME_TAKEN`: The username is taken.
+             *     * `EMAIL_TAKEN`: The e-mail address is already registered.
+             *     * `SELF_LOCKOUT`: Administrators cannot demote, disable or delete themselves.
+             *     * `API_KEY_NOT_FOUND`: No such API key.
+             *     * `API_KEY_REVOKED`: A revoked API key cannot be rotated.
+             *     * `CONFIG_NOT_FOUND`: No such OTP configuration.
+             *     * `CONFIG_NAME_TAKEN`: You already have an OTP configuration with that name.
+             *     * `CONFIG_INACTIVE`: The OTP configuration is deactivated.
+             *     * `HOTP_ONLY`: Resynchronisation applies to HOTP configurations only.
+             *     * `TOTP_ONLY`: Live codes exist for TOTP configurations only.
+             *     * `RESYNC_FAILED`: The codes are not two consecutive valid codes.
+             *     * `VALIDATION_LOCKED`: Too many failed validations: the configuration is locked for a while (423, with Retry-After).
+             *     * `KEY_NOT_FOUND`: No key of that name in your space.
+             *     * `KEY_EXISTS`: A key of that name already exists in your space.
+             *     * `KEY_EXPIRED`: The key has expired (409, with `key`, `expires_at` and `usage_info`).
+             *     * `KEY_DEPLETED`: The key has no uses left (409, with `key` and `usage_info`).
+             *     * `IMPORT_TOO_LARGE`: The import holds more keys than allowed.
+             *     * `DEVICE_NOT_FOUND`: No such device.
+             *     * `DEVICE_EXISTS`: The client already has a device with this device_id.
+             *     * `DEVICE_INACTIVE`: Reactivate the device first.
+             *     * `DEVICE_LOCKED`: Too many failed verifications: the device is locked for a while (423, with Retry-After).
+             *     * `DEVICE_REKEY_REQUIRED`: The master secret the device's key was derived from is gone: re-key the device.
+             *
+             *     Any other error the framework raises answers `HTTP_<status>`.
              * @example VALIDATION_FAILED
              */
             code: string;
             /** @example Validation failed: digits */
             detail: string;
-            /** @description Validation errors by field */
+            /** @description 400 VALIDATION_FAILED: the fields that failed, with why */
             errors?: {
                 field: string;
                 messages: string[];
             }[];
-            /** @description With BODY_TOO_COMPLEX: the limit the input went past */
-            limit?: {
-                /** @example 256 */
-                max: number;
-                /** @enum {string} */
-                name: "depth" | "object_keys" | "array_items" | "total_entries";
-            };
+            /**
+             * Format: date-time
+             * @description 409 KEY_EXPIRED: when the key expired
+             */
+            expires_at?: string | null;
+            /** @description 409 KEY_EXPIRED and KEY_DEPLETED: the name of the key */
+            key?: string;
+            /**
+             * Format: date-time
+             * @description 423 (ACCOUNT_LOCKED, VALIDATION_LOCKED, DEVICE_LOCKED): when the lock ends
+             */
+            locked_until?: string;
             /** @example 3f1c2a7e-4b7d-4a61-9d8e-0c6a1f2b9e11 */
             requestId: string;
+            /** @description 423, 429 and 503: seconds to wait, as in the `Retry-After` header */
+            retry_after?: number;
             /** @example 400 */
             status: number;
             /** @example Bad Request */
             title: string;
             /** @example urn:problem-type:otp-service:validation-failed */
             type: string;
+            /** @description 409 KEY_EXPIRED and KEY_DEPLETED: the key's uses at the refusal */
+            usage_info?: components["schemas"]["UsageInfoDto"];
         };
         ProvisionedDeviceDto: {
             /** Format: date-time */
@@ -2059,6 +2115,49 @@ export interface components {
             /** @description Codes handed out in the last 24 hours */
             uses_24h: number;
         };
+        UsageKeyImportEntryDto: {
+            /**
+             * @default sha1
+             * @enum {string}
+             */
+            algorithm?: "sha1" | "sha256" | "sha512";
+            /** @description ISO 8601; without a zone (the reference writer's `2025-01-15T10:30:00.123456`) it is read as UTC */
+            created_at?: string | null;
+            /** @default 6 */
+            digits?: number;
+            /** @description ISO 8601; without a zone (the reference writer's `2025-01-15T10:30:00.123456`) it is read as UTC */
+            expires_at?: string | null;
+            /** @description ISO 8601; without a zone (the reference writer's `2025-01-15T10:30:00.123456`) it is read as UTC */
+            last_used?: string | null;
+            /**
+             * @description -1 = unlimited
+             * @default 1
+             * @example 5
+             */
+            max_uses?: number;
+            /** @default 30 */
+            period?: number;
+            /**
+             * @description Base32 secret
+             * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+             */
+            secret: string;
+            /**
+             * @default 0
+             * @example 2
+             */
+            usage_count?: number;
+        };
+        UsageKeyImportItemResultDto: {
+            /** @description Why the entry is invalid or skipped */
+            errors?: string[];
+            name: string;
+            /**
+             * @description In a dry run, what would happen
+             * @enum {string}
+             */
+            status: "created" | "replaced" | "skipped" | "invalid";
+        };
         UsageKeyPageDto: {
             items: components["schemas"]["UsageKeyResponseDto"][];
             limit: number;
@@ -2253,16 +2352,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyPageDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2271,7 +2361,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2341,16 +2431,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiKeyDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2359,7 +2440,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2427,16 +2508,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2445,7 +2517,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2520,16 +2592,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2538,7 +2601,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2606,16 +2669,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiKeyDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2710,16 +2764,7 @@ export interface operations {
                     "text/csv; charset=utf-8": string;
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2728,7 +2773,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2813,16 +2858,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditLogPageDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2831,7 +2867,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2900,16 +2936,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditTimelineDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2918,7 +2945,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2984,7 +3011,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditVerifyDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2993,7 +3020,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3061,7 +3088,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            /** @description INVALID_PASSWORD: the current password is wrong; PASSWORD_REUSED; VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3070,7 +3097,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3079,7 +3106,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: no refusal of its own */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3152,16 +3179,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
+            /** @description Signed in (the tokens), or `{"mfa_required": true}`: `mfa_required` tells which */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LoginResponseDto"];
+                    "application/json": components["schemas"]["LoginTokensResponseDto"] | components["schemas"]["MfaRequiredResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            /** @description VALIDATION_FAILED */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description INVALID_CREDENTIALS: the username or password (or MFA code) is wrong, or the account is disabled; the answer never tells which */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3230,16 +3267,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3248,7 +3276,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: no refusal of its own */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3318,7 +3346,7 @@ export interface operations {
                     "application/json": components["schemas"]["MfaStatusDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            /** @description INVALID_PASSWORD: the password is wrong; INVALID_MFA_CODE: the code is not valid; VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3327,7 +3355,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3337,11 +3365,20 @@ export interface operations {
                 };
             };
             /**
-             * @description Authenticated, but not allowed (role, scope or pending password change)
+             * @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED
              *
              *     STEP_UP_REQUIRED: this session has not confirmed the password (and MFA code) with `POST /api/v1/auth/step-up` within STEP_UP_TTL (default 300 s); other refusals as on every authenticated route (role, pending password change)
              */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description MFA_NOT_ENABLED */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3417,7 +3454,7 @@ export interface operations {
                     "application/json": components["schemas"]["MfaEnrolmentDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3427,11 +3464,20 @@ export interface operations {
                 };
             };
             /**
-             * @description Authenticated, but not allowed (role, scope or pending password change)
+             * @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED
              *
              *     STEP_UP_REQUIRED: this session has not confirmed the password (and MFA code) with `POST /api/v1/auth/step-up` within STEP_UP_TTL (default 300 s); other refusals as on every authenticated route (role, pending password change)
              */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description MFA_ALREADY_ENABLED */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3500,7 +3546,7 @@ export interface operations {
                     "application/json": components["schemas"]["MfaEnabledDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            /** @description INVALID_MFA_CODE: the code is not valid; VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3509,7 +3555,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3518,8 +3564,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description MFA_ALREADY_ENABLED, or MFA_NOT_STARTED (POST auth/mfa/enable first) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3588,8 +3643,8 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
+            /** @description INVALID_REFRESH_TOKEN: unknown, expired, already used or revoked */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3649,15 +3704,6 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
             /** @description USERNAME_TAKEN or EMAIL_TAKEN (bounded by the 3/h per-address limit) */
             409: {
                 headers: {
@@ -3715,7 +3761,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionResponseDto"][];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3724,7 +3770,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3790,16 +3836,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3808,8 +3845,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description SESSION_NOT_FOUND */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3878,7 +3924,7 @@ export interface operations {
                     "application/json": components["schemas"]["StepUpResponseDto"];
                 };
             };
-            /** @description STEP_UP_FAILED: the password or the MFA code is wrong; MFA_CODE_REQUIRED: MFA is on, send mfa_code; BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            /** @description STEP_UP_FAILED: the password or the MFA code is wrong; MFA_CODE_REQUIRED: MFA is on, send mfa_code */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3887,7 +3933,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3896,9 +3942,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description ACCOUNT_LOCKED: too many failed password checks; `locked_until` and `retry_after` say when it unlocks */
+            423: {
+                headers: {
+                    /** @description Seconds until the lock ends */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3971,16 +4028,7 @@ export interface operations {
                     "application/json": components["schemas"]["DevicePageDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3989,7 +4037,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4057,16 +4105,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4075,7 +4114,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4152,16 +4191,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4170,7 +4200,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4247,16 +4277,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4265,7 +4286,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4342,16 +4363,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProvisionedDeviceDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4360,7 +4372,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4448,16 +4460,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProvisionedDeviceDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4466,7 +4469,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4545,16 +4548,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceVerifyResultDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4563,7 +4557,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4667,16 +4661,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyPageDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4685,7 +4670,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4755,7 +4740,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedUsageKeyDto"];
                 };
             };
-            /** @description VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user); BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            /** @description VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4764,7 +4749,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4773,7 +4758,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4854,16 +4839,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4872,7 +4848,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4951,16 +4927,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4969,7 +4936,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5054,7 +5021,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user); BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            /** @description VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5063,7 +5030,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5072,7 +5039,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5153,16 +5120,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5171,7 +5129,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5254,16 +5212,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyEventPageDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5272,7 +5221,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5351,16 +5300,7 @@ export interface operations {
                     "application/json": components["schemas"]["KeyCodeResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5369,7 +5309,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5457,7 +5397,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImportUsageKeysResultDto"];
                 };
             };
-            /** @description VALIDATION_FAILED or IMPORT_TOO_LARGE; BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            /** @description VALIDATION_FAILED or IMPORT_TOO_LARGE */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5466,7 +5406,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5475,7 +5415,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5545,16 +5485,7 @@ export interface operations {
                     "application/json": components["schemas"]["KeyInfoResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5563,7 +5494,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5633,16 +5564,7 @@ export interface operations {
                     "application/json": components["schemas"]["KeyValidateResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5651,7 +5573,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_SCOPE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5726,7 +5648,7 @@ export interface operations {
                     "application/json": components["schemas"]["MyMetricsDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5735,7 +5657,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5801,7 +5723,7 @@ export interface operations {
                     "application/json": components["schemas"]["SystemMetricsDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5810,7 +5732,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5880,16 +5802,7 @@ export interface operations {
                     "application/json": components["schemas"]["BulkGenerateResultDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5898,7 +5811,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5964,7 +5877,7 @@ export interface operations {
                     "application/json": components["schemas"]["LiveCodesDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5973,7 +5886,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6041,16 +5954,7 @@ export interface operations {
                     "application/json": components["schemas"]["LiveCodeDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6059,7 +5963,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6141,16 +6045,7 @@ export interface operations {
                     "application/json": components["schemas"]["OtpConfigPageDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6159,7 +6054,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6238,16 +6133,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedOtpConfigDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6256,7 +6142,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6342,16 +6228,7 @@ export interface operations {
                     "application/json": components["schemas"]["OtpConfigResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6360,7 +6237,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6435,16 +6312,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6453,7 +6321,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6534,16 +6402,7 @@ export interface operations {
                     "application/json": components["schemas"]["OtpConfigResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6552,7 +6411,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6632,16 +6491,7 @@ export interface operations {
                     "image/svg+xml": components["schemas"]["OtpQrDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6731,16 +6581,7 @@ export interface operations {
                     "application/json": components["schemas"]["ResyncResultDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6749,7 +6590,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6841,16 +6682,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedOtpConfigDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6938,16 +6770,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImportResultDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6956,7 +6779,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7033,16 +6856,7 @@ export interface operations {
                     "application/json": components["schemas"]["OtpEventDto"][];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7051,7 +6865,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7121,16 +6935,7 @@ export interface operations {
                     "application/json": components["schemas"]["GeneratedOtpDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7139,7 +6944,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7214,7 +7019,7 @@ export interface operations {
                     "application/json": components["schemas"]["OtpStatsDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7223,7 +7028,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7289,7 +7094,7 @@ export interface operations {
                     "application/json": components["schemas"]["EnhancedOtpStatsDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7298,7 +7103,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7368,16 +7173,7 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationResultDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7386,7 +7182,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7481,16 +7277,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserPageDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7499,7 +7286,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7567,16 +7354,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7585,7 +7363,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7660,16 +7438,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7678,7 +7447,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7750,16 +7519,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7768,7 +7528,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7836,16 +7596,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7854,7 +7605,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: INSUFFICIENT_ROLE, PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7920,7 +7671,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7929,7 +7680,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: no refusal of its own */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7999,16 +7750,7 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credentials */
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8017,7 +7759,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Authenticated, but not allowed (role, scope or pending password change) */
+            /** @description Authenticated, but not allowed: PASSWORD_CHANGE_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8090,7 +7832,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthResponseDto"];
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
         };

@@ -1,6 +1,6 @@
 import { Button, Modal, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { callRaw, setStepUpHandler } from '../api/client';
+import { api, call, setStepUpHandler } from '../api/client';
 import { ErrorAlert } from './common';
 
 /**
@@ -42,12 +42,11 @@ export function StepUpDialog(): ReactNode {
     setBusy(true);
     setError(null);
     try {
-      // Called untyped until the route is in the generated schema (npm run gen:api).
-      await callRaw('/api/v1/auth/step-up', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ password, ...(code.trim() ? { mfa_code: code.trim() } : {}) }),
-      });
+      await call(() =>
+        api.POST('/api/v1/auth/step-up', {
+          body: { password, ...(code.trim() ? { mfa_code: code.trim() } : {}) },
+        }),
+      );
       finish(true);
     } catch (caught) {
       setError(caught);

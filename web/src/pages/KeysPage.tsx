@@ -544,7 +544,7 @@ function ImportKeys(): ReactNode {
   const [preview, setPreview] = useState<Schemas['ImportUsageKeysResultDto'] | null>(null);
   const run = useMutation({
     mutationFn: (dryRun: boolean) => {
-      let keys: Record<string, Record<string, never>>;
+      let keys: Record<string, Schemas['UsageKeyImportEntryDto']>;
       try {
         keys = JSON.parse(text) as typeof keys;
       } catch (error) {
@@ -626,13 +626,12 @@ function ImportKeys(): ReactNode {
             </Table.Thead>
             <Table.Tbody>
               {preview.results.map((item) => (
-                <Table.Tr key={item.index}>
-                  <Table.Td>{item.name ?? item.source}</Table.Td>
+                <Table.Tr key={item.name}>
+                  <Table.Td>{item.name}</Table.Td>
                   <Table.Td>
-                    {/* The OpenAPI document shares one ImportItemResultDto name between two imports. */}
-                    <Badge color={importColor(String(item.status))}>{item.status}</Badge>
+                    <Badge color={importColor(item.status)}>{item.status}</Badge>
                   </Table.Td>
-                  <Table.Td>{item.message ?? ''}</Table.Td>
+                  <Table.Td>{item.errors?.join('; ') ?? ''}</Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>
