@@ -3,9 +3,11 @@ import helmet from 'helmet';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module.js';
+import { ConnectionRequests, headersSetBy, routerErrorHandler } from './common/framework-errors.js';
+import { jsonShapeProblem, requestCharactersProblem } from './common/input-limits.js';
 import { createRootLogger, NestLogger, RequestLogController } from './common/logging.js';
 import { runWithRequestContext } from './common/request-context.js';
 import { createValidationPipe } from './common/validation.js';
@@ -18,6 +20,24 @@ export const API_PREFIX = 'api/v1';
 const DOCS_CSP =
   "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'";
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Longest path segment routed; longer ones get 414. Above every id and name a path carries (128). */
+const MAX_PATH_PARAM_LENGTH = 256;
+
+// API answers are JSON: they may not be framed, nor load or run anything. Headers that
+// only matter to HTML pages are left out (each costs bytes on every response).
+// Helmet's headers do not depend on the request: read once, they are set on every answer,
+// the ones Fastify and Node.js give before any hook runs included.
+const SECURITY_HEADERS = headersSetBy(
+  helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: [`'none'`], frameAncestors: [`'none'`] } },
+    originAgentCluster: false,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xFrameOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false,
+  }),
+);
 
 /** Everything lives under /api/v1 except the service info, health and Prometheus routes. */
 export function useApiPrefix(app: INestApplication): void {
@@ -32,10 +52,21 @@ export async function createApp(
   options: AppOptions = {},
 ): Promise<NestFastifyApplication> {
   const logger = createRootLogger(config.logLevel, options.logDestination);
+  const connections = new ConnectionRequests();
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     logController: new RequestLogController(),
     bodyLimit: config.bodyLimitBytes,
+    // A request (headers and body) must arrive within the timeout, which Node.js checks this often
+    // (and only when the headers timeout is not the longer of the two).
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(5000, Math.ceil(config.requestTimeoutMs / 4)),
+    },
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors: routerErrorHandler(SECURITY_HEADERS),
+    clientErrorHandler: connections.clientErrorHandler(SECURITY_HEADERS),
     trustProxy: config.trustProxy,
     // Keep a caller's well-formed request id so a request can be followed across services.
     genReqId: (req: IncomingMessage) => {
@@ -48,6 +79,8 @@ export async function createApp(
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger, options), adapter, {
     bufferLogs: true,
+    // No form-encoded bodies: the JSON parser is registered below.
+    bodyParser: false,
   });
   app.useLogger(new NestLogger(app.get(Logger)));
   app.flushLogs();
@@ -55,11 +88,26 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   const apiPath = `/${API_PREFIX}/`;
   fastify.addHook('onRequest', (request, reply, done) => {
+    // On the Node.js response, so answers written past Fastify carry them too (helmet did the same).
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
     void reply.header('x-request-id', request.id);
     // API answers carry tokens, secrets, codes and recovery codes: no cache may keep any of
     // them (errors included). /health and /metrics say so themselves; /docs stays cacheable.
     if (request.url.startsWith(apiPath)) void reply.header('cache-control', 'no-store');
+    connections.started(request, reply);
     done();
+  });
+  fastify.addHook('onResponse', (request, _reply, done) => {
+    connections.finished(request);
+    done();
+  });
+  // Bodies are JSON only (other types get 415), their shape checked before they are parsed.
+  fastify.removeContentTypeParser('text/plain');
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser<Server>('application/json', { bodyLimit: config.bodyLimitBytes }, (request, body, done) => {
+    const problem = jsonShapeProblem(body);
+    if (problem) done(problem, undefined);
+    else void parseJson(request, body.toString(), done);
   });
   // While shutting down, answers close their connection so keep-alive clients let the server stop.
   let closing = false;
@@ -72,6 +120,8 @@ export async function createApp(
     if (request.url.startsWith('/docs')) void reply.header('content-security-policy', DOCS_CSP);
     done(null, payload);
   });
+  // Before the guards, some of which read the body: no string may hold NUL or an unpaired surrogate.
+  fastify.addHook('preValidation', (request, _reply, done) => done(requestCharactersProblem(request)));
   // After body parsing, so the whole handler chain (guards included) sees the context.
   fastify.addHook('preHandler', (request, _reply, done) => {
     runWithRequestContext(
@@ -80,22 +130,6 @@ export async function createApp(
     );
   });
 
-  // API answers are JSON: they may not be framed, nor load or run anything. Headers that
-  // only matter to HTML pages are left out (each costs bytes on every response).
-  // Helmet's middleware is built once here: @fastify/helmet rebuilds it (parsing the policy)
-  // on every request, a measurable share of a small request's cost.
-  const securityHeaders = helmet({
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: [`'none'`], frameAncestors: [`'none'`] } },
-    originAgentCluster: false,
-    xDnsPrefetchControl: false,
-    xDownloadOptions: false,
-    xFrameOptions: false,
-    xPermittedCrossDomainPolicies: false,
-    xXssProtection: false,
-  });
-  fastify.addHook('onRequest', (request, reply, done) =>
-    securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)),
-  );
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: [...config.corsOrigins],

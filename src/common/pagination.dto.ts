@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { INT4_MAX } from './validators.js';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -14,11 +15,12 @@ export class PageQueryDto {
   @Max(MAX_PAGE_SIZE)
   limit: number = 20;
 
-  @ApiProperty({ required: false, minimum: 0, default: 0 })
+  @ApiProperty({ required: false, minimum: 0, maximum: INT4_MAX, default: 0 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(INT4_MAX)
   offset: number = 0;
 }
 

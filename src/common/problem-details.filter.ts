@@ -6,7 +6,14 @@ import { DatabaseOutage } from '#src/database/database-outage.service.js';
 import { DATABASE_RETRY_AFTER_SECONDS } from '#src/database/database-unavailable.js';
 import { RefusalAudit } from './auth/refusal-audit.js';
 import { SecretDecryptionError } from '#src/crypto/secret-cipher.js';
-import { ProblemDetails, ProblemException, problemType, SECRET_UNREADABLE, STATUS_CODES } from './problem.js';
+import {
+  PROBLEM_CONTENT_TYPE,
+  problemDetails as build,
+  ProblemDetails,
+  ProblemException,
+  SECRET_UNREADABLE,
+  STATUS_CODES,
+} from './problem.js';
 
 /** Fastify's own errors (body parsing and limits) that reach us before any handler. */
 const FASTIFY_CODES: Record<string, string> = {
@@ -51,7 +58,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     // A problem that says when to come back (423 locks, 429 limits) says it in the header too.
     if (typeof problem.retry_after === 'number') void reply.header('retry-after', String(problem.retry_after));
     const send = (): void =>
-      void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send(problem);
+      void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
     const noted = this.refusals.refused(request, exception, problem.status, problem.code);
     if (!noted) return send();
     return noted.then(send, (error: unknown) => {
@@ -103,24 +110,6 @@ function databaseUnavailable(requestId: string): ProblemDetails {
   return build(HttpStatus.SERVICE_UNAVAILABLE, 'DATABASE_UNAVAILABLE', detail, requestId, {
     retry_after: DATABASE_RETRY_AFTER_SECONDS,
   });
-}
-
-function build(
-  status: number,
-  code: string,
-  detail: string,
-  requestId: string,
-  extensions: Record<string, unknown> = {},
-): ProblemDetails {
-  return {
-    type: problemType(code),
-    title: HTTP_TITLES[status] ?? 'Error',
-    status,
-    detail,
-    code,
-    requestId,
-    ...extensions,
-  };
 }
 
 function detailOf(message: unknown, fallback: string): string {

@@ -1,4 +1,7 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { STATUS_CODES as HTTP_TITLES } from 'node:http';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
 /** A field that failed validation, as listed in a 400 problem. */
 export interface FieldError {
@@ -39,6 +42,25 @@ export function problemType(code: string): string {
   return `urn:problem-type:otp-service:${code.toLowerCase().replaceAll('_', '-')}`;
 }
 
+/** A problem details object; `extensions` become extra members. */
+export function problemDetails(
+  status: number,
+  code: string,
+  detail: string,
+  requestId: string,
+  extensions: Record<string, unknown> = {},
+): ProblemDetails {
+  return {
+    type: problemType(code),
+    title: HTTP_TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    requestId,
+    ...extensions,
+  };
+}
+
 /**
  * Codes for errors raised by the framework rather than by a module, by status: only the
  * statuses it raises here (an unknown route, Fastify's body checks, a guard that says no,
@@ -72,7 +94,7 @@ export const ERROR_CODES: Record<string, string> = {
   // Requests
   VALIDATION_FAILED: 'The request body, query or path failed validation; `errors` lists the fields.',
   MALFORMED_JSON: 'The body is not valid JSON.',
-  BAD_REQUEST: 'The request is malformed (e.g. a wrong Content-Length).',
+  BAD_REQUEST: 'The request is malformed (a wrong Content-Length, a path not validly percent-encoded, not HTTP).',
   PAYLOAD_TOO_LARGE: 'The body is larger than BODY_LIMIT.',
   UNSUPPORTED_MEDIA_TYPE: 'The body is not JSON.',
   NOT_FOUND: 'No such route (or metrics are not enabled).',
@@ -94,6 +116,12 @@ export const ERROR_CODES: Record<string, string> = {
   PASSWORD_CHANGE_REQUIRED: 'Change the password first (POST auth/change-password).',
   FORBIDDEN: 'The caller may not do this.',
   ACCESS_RULE_MISSING: 'The route declares no access rule (a server fault): it is closed to every caller.',
+  BODY_TOO_COMPLEX:
+    'The body, query or path holds an object with too many keys, an array with too many items, or nests too deeply; `limit` names the limit.',
+  INVALID_CHARACTERS: 'A string (or a field name) contains a NUL character or an unpaired UTF-16 surrogate.',
+  URI_TOO_LONG: 'A path segment is longer than 256 characters (414).',
+  REQUEST_TIMEOUT: 'The request (headers and body) did not arrive within REQUEST_TIMEOUT_MS (408).',
+  HEADERS_TOO_LARGE: 'The request headers are larger than 16 KiB (431).',
   STEP_UP_REQUIRED: 'The route reveals or replaces a secret: confirm the password first (POST auth/step-up).',
   // Account, password and MFA
   STEP_UP_FAILED: 'The step-up password or MFA code is wrong (counts towards the login lockout).',

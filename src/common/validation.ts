@@ -1,9 +1,26 @@
-import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { inputBoundsOf, inputProblem } from './input-limits.js';
 import { FieldError } from './problem.js';
+
+/**
+ * Validation that first checks the shape of the input (body, query, path parameters) with the
+ * DTO's bounds, in one linear pass, so class-transformer and class-validator only ever see
+ * bounded input. Its characters were checked before the guards (`requestCharactersProblem`).
+ */
+class InputValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type !== 'custom') {
+      const shape = inputBoundsOf(metadata.metatype);
+      const problem = inputProblem(value, metadata.type, { shape, characters: false, name: metadata.data });
+      if (problem) throw problem;
+    }
+    return super.transform(value, metadata);
+  }
+}
 
 /** Global validation: unknown fields are rejected, never silently dropped or applied. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new InputValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

@@ -1,10 +1,34 @@
 import { applyDecorators, HttpStatus, ParseUUIDPipe } from '@nestjs/common';
+import { declareMapProperty, MAX_KEYS_VALIDATOR } from './input-limits.js';
 import { ProblemException } from './problem.js';
-import { IsString, Matches, MaxLength, MinLength, registerDecorator, ValidationOptions } from 'class-validator';
+import {
+  IsString,
+  Matches,
+  MaxDate,
+  MaxLength,
+  MinDate,
+  MinLength,
+  registerDecorator,
+  ValidationOptions,
+} from 'class-validator';
 import { base32SecretProblem } from '#src/otp/base32.js';
 import { PASSWORD_MAX_LENGTH, passwordPolicyViolations } from '#src/users/password-policy.js';
 
 /** Reusable field validators, so every DTO states a rule the same way. */
+
+/** Column ranges, for the bounds of integer fields: Postgres `integer` and `smallint`. */
+export const INT4_MAX = 2_147_483_647;
+export const INT2_MAX = 32_767;
+
+/** Instants a `timestamptz` column stores and ISO 8601 writes in four digits: years 1 to 9999. */
+export const EARLIEST_TIMESTAMP = new Date('0001-01-01T00:00:00.000Z');
+export const LATEST_TIMESTAMP = new Date('9999-12-31T23:59:59.999Z');
+
+/** With `@IsDate()`: the instant lies within years 1 to 9999. */
+export const InTimestampRange = (): PropertyDecorator => {
+  const message = (args: { property: string }): string => `${args.property} must lie within the years 1 to 9999`;
+  return applyDecorators(MinDate(EARLIEST_TIMESTAMP, { message }), MaxDate(LATEST_TIMESTAMP, { message }));
+};
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 
@@ -91,3 +115,24 @@ export const UuidParam = new ParseUUIDPipe({
       errors: [{ field: 'id', messages: ['id must be a UUID'] }],
     }),
 });
+
+/**
+ * An object used as a map, of at most `max` keys. Objects hold at most MAX_KEYS_PER_OBJECT keys
+ * otherwise; the input limits read `max` from here before validation runs.
+ */
+export function MaxKeys(max: number, options?: ValidationOptions): PropertyDecorator {
+  declareMapProperty(max);
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: MAX_KEYS_VALIDATOR,
+      target: target.constructor,
+      propertyName: propertyName as string,
+      constraints: [max],
+      options,
+      validator: {
+        validate: (value: unknown) => typeof value !== 'object' || value === null || Object.keys(value).length <= max,
+        defaultMessage: (args) => `${args?.property} may hold at most ${max} keys`,
+      },
+    });
+  };
+}

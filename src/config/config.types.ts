@@ -41,6 +41,8 @@ export interface AppConfig {
   readonly metricsSystemCacheMs: number;
   readonly docsEnabled: boolean;
   readonly bodyLimitBytes: number;
+  /** Time to receive a whole request (headers and body), milliseconds; 408 after it. */
+  readonly requestTimeoutMs: number;
   readonly audit: {
     readonly sealIntervalMs: number;
     /** Audit rows older than this many days are pruned (chain anchored); 0 keeps them forever. */

@@ -108,6 +108,7 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
     metricsSystemCacheMs: int(env, 'METRICS_SYSTEM_CACHE_MS', 5000, 0, 300_000),
     docsEnabled: bool(env, 'DOCS_ENABLED', true),
     bodyLimitBytes: int(env, 'BODY_LIMIT', 1_048_576, 1024, 50 * 1_048_576),
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     audit: {
       sealIntervalMs: int(env, 'AUDIT_SEAL_INTERVAL_MS', 1000, 50, 3_600_000),
       retentionDays: int(env, 'AUDIT_RETENTION_DAYS', 0, 0, 36_500),

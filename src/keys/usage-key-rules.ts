@@ -42,8 +42,14 @@ export function isValidKeyName(name: unknown): name is string {
   );
 }
 
+/** The largest limit: `max_uses` is an integer column. */
+export const MAX_USES_LIMIT = 2_147_483_647;
+
 export function isMaxUses(value: unknown): value is number {
-  return Number.isSafeInteger(value) && ((value as number) === UNLIMITED || (value as number) >= 1);
+  return (
+    Number.isSafeInteger(value) &&
+    ((value as number) === UNLIMITED || ((value as number) >= 1 && (value as number) <= MAX_USES_LIMIT))
+  );
 }
 
 /**
@@ -104,10 +110,12 @@ export function parseImportEntry(name: string, raw: unknown): { entry: ImportEnt
   if (fields.secret === undefined) errors.push('secret is required');
   else if (problem) errors.push(`secret ${problem}`);
   const maxUses = fields.max_uses ?? 1;
-  if (!isMaxUses(maxUses)) errors.push('max_uses must be -1 (unlimited) or a whole number from 1');
+  if (!isMaxUses(maxUses)) {
+    errors.push(`max_uses must be -1 (unlimited) or a whole number from 1 to ${MAX_USES_LIMIT}`);
+  }
   const usageCount = fields.usage_count ?? 0;
   if (!Number.isSafeInteger(usageCount) || (usageCount as number) < 0 || (usageCount as number) > 2 ** 31 - 1) {
-    errors.push('usage_count must be a whole number from 0');
+    errors.push('usage_count must be a whole number from 0 to 2147483647');
   }
   const createdAt = parseReferenceTime(fields.created_at);
   if (createdAt === undefined) errors.push('created_at must be an ISO 8601 timestamp');

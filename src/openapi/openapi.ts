@@ -67,9 +67,18 @@ function withProblemDetails(document: OpenAPIObject): OpenAPIObject {
         example: 'VALIDATION_FAILED',
       },
       requestId: { type: 'string', example: '3f1c2a7e-4b7d-4a61-9d8e-0c6a1f2b9e11' },
+      limit: {
+        type: 'object',
+        description: '400 BODY_TOO_COMPLEX: the limit the input went past',
+        required: ['name', 'max'],
+        properties: {
+          name: { type: 'string', enum: ['depth', 'object_keys', 'array_items', 'total_entries'] },
+          max: { type: 'integer', example: 256 },
+        },
+      },
       errors: {
         type: 'array',
-        description: '400 VALIDATION_FAILED: the fields that failed, with why',
+        description: '400 VALIDATION_FAILED, BODY_TOO_COMPLEX and INVALID_CHARACTERS: the fields that failed, with why',
         items: {
           type: 'object',
           required: ['field', 'messages'],
@@ -125,6 +134,16 @@ function withProblemDetails(document: OpenAPIObject): OpenAPIObject {
             description: response.description ?? problem.description,
             content: problem.content,
           };
+        }
+      }
+      // Every input is checked for its shape and characters before validation.
+      if (operation.requestBody || operation.parameters?.length) {
+        const refused = 'BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation)';
+        const badRequest = operation.responses['400'] as { description?: string } | undefined;
+        if (!badRequest) {
+          operation.responses['400'] = { description: `VALIDATION_FAILED, ${refused}`, content: problem.content };
+        } else if (!('$ref' in badRequest)) {
+          badRequest.description = `${badRequest.description ?? 'VALIDATION_FAILED'}; ${refused}`;
         }
       }
       // Authentication is the default: public routes say so explicitly, the rest need a token.

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
   IsArray,
@@ -12,6 +13,7 @@ import {
   MaxLength,
   MinLength,
 } from 'class-validator';
+import { InTimestampRange } from '#src/common/validators.js';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../api-key.entity.js';
 
 export class CreateApiKeyDto {
@@ -26,9 +28,15 @@ export class CreateApiKeyDto {
   @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'client_id may contain letters, digits, dot, dash and underscore' })
   client_id: string;
 
-  @ApiProperty({ enum: API_KEY_SCOPES, isArray: true, example: ['devices:write', 'devices:verify'] })
+  @ApiProperty({
+    enum: API_KEY_SCOPES,
+    isArray: true,
+    maxItems: API_KEY_SCOPES.length,
+    example: ['devices:write', 'devices:verify'],
+  })
   @IsArray()
   @ArrayMinSize(1)
+  @ArrayMaxSize(API_KEY_SCOPES.length)
   @ArrayUnique()
   @IsIn(API_KEY_SCOPES, { each: true })
   scopes: ApiKeyScope[];
@@ -37,6 +45,7 @@ export class CreateApiKeyDto {
   @IsOptional()
   @Type(() => Date)
   @IsDate()
+  @InTimestampRange()
   expires_at?: Date;
 }
 

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swag
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageQueryDto } from '#src/common/pagination.dto.js';
+import { InTimestampRange } from '#src/common/validators.js';
 import type { AuditRecordView, ExportFormat } from '../audit-export.js';
 
 export const ACTOR_TYPES = ['user', 'api_key', 'system', 'anonymous'] as const;
@@ -54,12 +55,14 @@ export class AuditFilterDto {
   @IsOptional()
   @Type(() => Date)
   @IsDate()
+  @InTimestampRange()
   from?: Date;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Records before this instant' })
   @IsOptional()
   @Type(() => Date)
   @IsDate()
+  @InTimestampRange()
   to?: Date;
 }
 

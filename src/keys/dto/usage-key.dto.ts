@@ -30,10 +30,10 @@ import {
 } from '#src/otp/otp-engine.js';
 import { USAGE_KEY_OUTCOMES, type UsageKeyOutcome } from '../usage-key-event.entity.js';
 import { OtpAlgorithmField, OtpDigitsField, OtpPeriodField } from '#src/common/otp-fields.js';
-import { IsBase32Secret } from '#src/common/validators.js';
+import { InTimestampRange, INT4_MAX, IsBase32Secret, MaxKeys } from '#src/common/validators.js';
 import { KEY_NAME_MAX_LENGTH, KEY_NAME_PATTERN } from '../usage-key-rules.js';
 
-/** `max_uses`: -1 (unlimited) or a whole number from 1. */
+/** `max_uses`: -1 (unlimited) or a whole number from 1 to 2147483647 (the column is an integer). */
 export function IsMaxUses(options?: ValidationOptions): PropertyDecorator {
   return (target: object, propertyName: string | symbol) => {
     registerDecorator({
@@ -43,8 +43,9 @@ export function IsMaxUses(options?: ValidationOptions): PropertyDecorator {
       options,
       validator: {
         validate: (value: unknown) =>
-          Number.isSafeInteger(value) && ((value as number) === -1 || (value as number) >= 1),
-        defaultMessage: (args) => `${args?.property} must be -1 (unlimited) or a whole number from 1`,
+          Number.isSafeInteger(value) &&
+          ((value as number) === -1 || ((value as number) >= 1 && (value as number) <= INT4_MAX)),
+        defaultMessage: (args) => `${args?.property} must be -1 (unlimited) or a whole number from 1 to ${INT4_MAX}`,
       },
     });
   };
@@ -110,7 +111,12 @@ export class CreateUsageKeyDto {
   @IsBase32Secret()
   secret?: string;
 
-  @ApiPropertyOptional({ default: 1, example: 5, description: 'Codes the key may yield; -1 = unlimited' })
+  @ApiPropertyOptional({
+    default: 1,
+    maximum: INT4_MAX,
+    example: 5,
+    description: 'Codes the key may yield; -1 = unlimited',
+  })
   @IsOptional()
   @IsMaxUses()
   max_uses?: number;
@@ -119,6 +125,7 @@ export class CreateUsageKeyDto {
   @IsOptional()
   @Type(() => Date)
   @IsDate()
+  @InTimestampRange()
   expires_at?: Date;
 
   @OtpAlgorithmField()
@@ -138,7 +145,7 @@ export class CreateUsageKeyDto {
 }
 
 export class UpdateUsageKeyDto {
-  @ApiPropertyOptional({ example: 10, description: 'New limit; -1 = unlimited. The count is kept.' })
+  @ApiPropertyOptional({ example: 10, maximum: INT4_MAX, description: 'New limit; -1 = unlimited. The count is kept.' })
   @IsOptional()
   @IsMaxUses()
   max_uses?: number;
@@ -153,6 +160,7 @@ export class UpdateUsageKeyDto {
   @ValidateIf((_, value) => value !== null)
   @Type(() => Date)
   @IsDate()
+  @InTimestampRange()
   expires_at?: Date | null;
 
   @AssignedUserIdsField('Administrators: the new list of people who may use this admin-space key ([] assigns nobody)')
@@ -309,8 +317,8 @@ const REFERENCE_TIME =
 @ApiSchema({ name: 'UsageKeyImportEntryDto' })
 export class UsageKeyImportEntryDto {
   @ApiProperty({ example: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', description: 'Base32 secret' }) secret: string;
-  @ApiPropertyOptional({ default: 1, example: 5, description: '-1 = unlimited' }) max_uses?: number;
-  @ApiPropertyOptional({ default: 0, example: 2, minimum: 0 }) usage_count?: number;
+  @ApiPropertyOptional({ default: 1, example: 5, maximum: INT4_MAX, description: '-1 = unlimited' }) max_uses?: number;
+  @ApiPropertyOptional({ default: 0, example: 2, minimum: 0, maximum: INT4_MAX }) usage_count?: number;
   @ApiPropertyOptional({ type: String, nullable: true, description: REFERENCE_TIME }) created_at?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, description: REFERENCE_TIME }) last_used?: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, description: REFERENCE_TIME }) expires_at?: string | null;
@@ -336,8 +344,10 @@ export class ImportUsageKeysDto {
     },
     type: 'object',
     additionalProperties: { $ref: getSchemaPath(UsageKeyImportEntryDto) },
+    maxProperties: 10_000,
   })
   @IsObject()
+  @MaxKeys(10_000) // MAX_IMPORT_ENTRIES
   keys: Record<string, unknown>;
 
   @ApiPropertyOptional({ default: false, description: 'Check and report only; write nothing' })

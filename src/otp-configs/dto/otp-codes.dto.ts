@@ -59,7 +59,13 @@ export class ValidationResultDto {
 }
 
 export class ResyncOtpDto {
-  @ApiProperty({ type: [String], example: ['755224', '287082'], description: 'Two consecutive codes from the token' })
+  @ApiProperty({
+    type: [String],
+    minItems: 2,
+    maxItems: 2,
+    example: ['755224', '287082'],
+    description: 'Two consecutive codes from the token',
+  })
   @IsArray()
   @ArrayMinSize(2)
   @ArrayMaxSize(2)
