@@ -5,13 +5,7 @@ import { loggableError } from './loggable-error.js';
 import { DatabaseOutage } from '#src/database/database-outage.service.js';
 import { DATABASE_RETRY_AFTER_SECONDS } from '#src/database/database-unavailable.js';
 import { RefusalAudit } from './auth/refusal-audit.js';
-import {
-  PROBLEM_CONTENT_TYPE,
-  problemDetails as build,
-  ProblemDetails,
-  ProblemException,
-  STATUS_CODES,
-} from './problem.js';
+import { PROBLEM_CONTENT_TYPE, problemDetails, ProblemDetails, ProblemException, STATUS_CODES } from './problem.js';
 
 /** Fastify's own errors (body parsing and limits) that reach us before any handler. */
 const FASTIFY_CODES: Record<string, string> = {
@@ -64,7 +58,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private toProblem(exception: unknown, requestId: string): ProblemDetails {
     if (exception instanceof ProblemException) {
-      return build(exception.getStatus(), exception.code, exception.message, requestId, exception.extensions);
+      return problemDetails(exception.getStatus(), exception.code, exception.message, requestId, exception.extensions);
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
@@ -77,7 +71,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           ? fields.code
           : (FASTIFY_CODES[causeCode ?? ''] ?? STATUS_CODES[status] ?? `HTTP_${status}`);
       const extensions = Array.isArray(fields.errors) ? { errors: fields.errors } : {};
-      return build(status, code, detailOf(fields.message, exception.message), requestId, extensions);
+      return problemDetails(status, code, detailOf(fields.message, exception.message), requestId, extensions);
     }
     const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
     if (
@@ -87,18 +81,23 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     ) {
       const status = fastifyError.statusCode;
       const code = FASTIFY_CODES[fastifyError.code ?? ''] ?? STATUS_CODES[status] ?? `HTTP_${status}`;
-      return build(status, code, fastifyError.message ?? HTTP_TITLES[status] ?? 'Bad request', requestId);
+      return problemDetails(status, code, fastifyError.message ?? HTTP_TITLES[status] ?? 'Bad request', requestId);
     }
     if (exception instanceof SyntaxError) {
-      return build(HttpStatus.BAD_REQUEST, 'MALFORMED_JSON', 'The body is not valid JSON.', requestId);
+      return problemDetails(HttpStatus.BAD_REQUEST, 'MALFORMED_JSON', 'The body is not valid JSON.', requestId);
     }
-    return build(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL_ERROR', 'An unexpected error occurred.', requestId);
+    return problemDetails(
+      HttpStatus.INTERNAL_SERVER_ERROR,
+      'INTERNAL_ERROR',
+      'An unexpected error occurred.',
+      requestId,
+    );
   }
 }
 
 function databaseUnavailable(requestId: string): ProblemDetails {
   const detail = `The database cannot be reached right now; retry after ${DATABASE_RETRY_AFTER_SECONDS} seconds.`;
-  return build(HttpStatus.SERVICE_UNAVAILABLE, 'DATABASE_UNAVAILABLE', detail, requestId, {
+  return problemDetails(HttpStatus.SERVICE_UNAVAILABLE, 'DATABASE_UNAVAILABLE', detail, requestId, {
     retry_after: DATABASE_RETRY_AFTER_SECONDS,
   });
 }

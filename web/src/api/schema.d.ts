@@ -1799,7 +1799,7 @@ export interface components {
              * @description Stable machine-readable code:
              *     * `VALIDATION_FAILED`: The request body, query or path failed validation; `errors` lists the fields.
              *     * `MALFORMED_JSON`: The body is not valid JSON.
-             *     * `BAD_REQUEST`: The request is malformed (e.g. a wrong Content-Length).
+             *     * `BAD_REQUEST`: The request is malformed (a wrong Content-Length, a path not validly percent-encoded, not HTTP).
              *     * `PAYLOAD_TOO_LARGE`: The body is larger than BODY_LIMIT.
              *     * `UNSUPPORTED_MEDIA_TYPE`: The body is not JSON.
              *     * `NOT_FOUND`: No such route (or metrics are not enabled).
@@ -1820,6 +1820,11 @@ export interface components {
              *     * `PASSWORD_CHANGE_REQUIRED`: Change the password first (POST auth/change-password).
              *     * `FORBIDDEN`: The caller may not do this.
              *     * `ACCESS_RULE_MISSING`: The route declares no access rule (a server fault): it is closed to every caller.
+             *     * `BODY_TOO_COMPLEX`: The body, query or path holds an object with too many keys, an array with too many items, or nests too deeply; `limit` names the limit.
+             *     * `INVALID_CHARACTERS`: A string (or a field name) contains a NUL character or an unpaired UTF-16 surrogate.
+             *     * `URI_TOO_LONG`: A path segment is longer than 256 characters (414).
+             *     * `REQUEST_TIMEOUT`: The request (headers and body) did not arrive within REQUEST_TIMEOUT_MS (408).
+             *     * `HEADERS_TOO_LARGE`: The request headers are larger than 16 KiB (431).
              *     * `STEP_UP_REQUIRED`: The route reveals or replaces a secret: confirm the password first (POST auth/step-up).
              *     * `STEP_UP_FAILED`: The step-up password or MFA code is wrong (counts towards the login lockout).
              *     * `MFA_CODE_REQUIRED`: MFA is on for the account: the step-up needs `mfa_code`.
@@ -1861,7 +1866,7 @@ export interface components {
             code: string;
             /** @example Validation failed: digits */
             detail: string;
-            /** @description 400 VALIDATION_FAILED: the fields that failed, with why */
+            /** @description 400 VALIDATION_FAILED, BODY_TOO_COMPLEX and INVALID_CHARACTERS: the fields that failed, with why */
             errors?: {
                 field: string;
                 messages: string[];
@@ -1873,6 +1878,13 @@ export interface components {
             expires_at?: string | null;
             /** @description 409 KEY_EXPIRED and KEY_DEPLETED: the name of the key */
             key?: string;
+            /** @description 400 BODY_TOO_COMPLEX: the limit the input went past */
+            limit?: {
+                /** @example 256 */
+                max: number;
+                /** @enum {string} */
+                name: "depth" | "object_keys" | "array_items" | "total_entries";
+            };
             /**
              * Format: date-time
              * @description 423 (ACCOUNT_LOCKED, VALIDATION_LOCKED, DEVICE_LOCKED): when the lock ends
@@ -2352,6 +2364,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiKeyPageDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -2431,6 +2452,15 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiKeyDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -2506,6 +2536,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiKeyResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
@@ -2592,6 +2631,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -2667,6 +2715,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreatedApiKeyDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
@@ -2764,6 +2821,15 @@ export interface operations {
                     "text/csv; charset=utf-8": string;
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -2858,6 +2924,15 @@ export interface operations {
                     "application/json": components["schemas"]["AuditLogPageDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -2934,6 +3009,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditTimelineDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
@@ -3088,7 +3172,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description INVALID_PASSWORD: the current password is wrong; PASSWORD_REUSED; VALIDATION_FAILED */
+            /** @description INVALID_PASSWORD: the current password is wrong; PASSWORD_REUSED; VALIDATION_FAILED; BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3188,7 +3272,7 @@ export interface operations {
                     "application/json": components["schemas"]["LoginTokensResponseDto"] | components["schemas"]["MfaRequiredResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED; BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3266,6 +3350,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
@@ -3346,7 +3439,7 @@ export interface operations {
                     "application/json": components["schemas"]["MfaStatusDto"];
                 };
             };
-            /** @description INVALID_PASSWORD: the password is wrong; INVALID_MFA_CODE: the code is not valid; VALIDATION_FAILED */
+            /** @description INVALID_PASSWORD: the password is wrong; INVALID_MFA_CODE: the code is not valid; VALIDATION_FAILED; BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3546,7 +3639,7 @@ export interface operations {
                     "application/json": components["schemas"]["MfaEnabledDto"];
                 };
             };
-            /** @description INVALID_MFA_CODE: the code is not valid; VALIDATION_FAILED */
+            /** @description INVALID_MFA_CODE: the code is not valid; VALIDATION_FAILED; BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3643,6 +3736,15 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description INVALID_REFRESH_TOKEN: unknown, expired, already used or revoked */
             401: {
                 headers: {
@@ -3702,6 +3804,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description USERNAME_TAKEN or EMAIL_TAKEN (bounded by the 3/h per-address limit) */
@@ -3836,6 +3947,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -3924,7 +4044,7 @@ export interface operations {
                     "application/json": components["schemas"]["StepUpResponseDto"];
                 };
             };
-            /** @description STEP_UP_FAILED: the password or the MFA code is wrong; MFA_CODE_REQUIRED: MFA is on, send mfa_code */
+            /** @description STEP_UP_FAILED: the password or the MFA code is wrong; MFA_CODE_REQUIRED: MFA is on, send mfa_code; BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4028,6 +4148,15 @@ export interface operations {
                     "application/json": components["schemas"]["DevicePageDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
@@ -4103,6 +4232,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeviceResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
@@ -4191,6 +4329,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
@@ -4277,6 +4424,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
@@ -4361,6 +4517,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProvisionedDeviceDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
@@ -4460,6 +4625,15 @@ export interface operations {
                     "application/json": components["schemas"]["ProvisionedDeviceDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
             401: {
                 headers: {
@@ -4546,6 +4720,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeviceVerifyResultDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, API_KEY_REQUIRED, INVALID_API_KEY */
@@ -4661,6 +4844,15 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyPageDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
@@ -4740,7 +4932,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedUsageKeyDto"];
                 };
             };
-            /** @description VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user) */
+            /** @description VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user); BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4839,6 +5031,15 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
@@ -4926,6 +5127,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
@@ -5021,7 +5231,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user) */
+            /** @description VALIDATION_FAILED (also: assigned_user_ids on a client key, or naming no user); BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5120,6 +5330,15 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
@@ -5212,6 +5431,15 @@ export interface operations {
                     "application/json": components["schemas"]["UsageKeyEventPageDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
@@ -5298,6 +5526,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["KeyCodeResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
@@ -5397,7 +5634,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImportUsageKeysResultDto"];
                 };
             };
-            /** @description VALIDATION_FAILED or IMPORT_TOO_LARGE */
+            /** @description VALIDATION_FAILED or IMPORT_TOO_LARGE; BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5485,6 +5722,15 @@ export interface operations {
                     "application/json": components["schemas"]["KeyInfoResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
             401: {
                 headers: {
@@ -5562,6 +5808,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["KeyValidateResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, INVALID_API_KEY */
@@ -5802,6 +6057,15 @@ export interface operations {
                     "application/json": components["schemas"]["BulkGenerateResultDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -5954,6 +6218,15 @@ export interface operations {
                     "application/json": components["schemas"]["LiveCodeDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -6045,6 +6318,15 @@ export interface operations {
                     "application/json": components["schemas"]["OtpConfigPageDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -6131,6 +6413,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreatedOtpConfigDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
@@ -6228,6 +6519,15 @@ export interface operations {
                     "application/json": components["schemas"]["OtpConfigResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -6311,6 +6611,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
@@ -6402,6 +6711,15 @@ export interface operations {
                     "application/json": components["schemas"]["OtpConfigResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -6489,6 +6807,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["OtpQrDto"];
                     "image/svg+xml": components["schemas"]["OtpQrDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
@@ -6579,6 +6906,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ResyncResultDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
@@ -6682,6 +7018,15 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedOtpConfigDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -6770,6 +7115,15 @@ export interface operations {
                     "application/json": components["schemas"]["ImportResultDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -6856,6 +7210,15 @@ export interface operations {
                     "application/json": components["schemas"]["OtpEventDto"][];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -6933,6 +7296,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GeneratedOtpDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
@@ -7173,6 +7545,15 @@ export interface operations {
                     "application/json": components["schemas"]["ValidationResultDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -7277,6 +7658,15 @@ export interface operations {
                     "application/json": components["schemas"]["UserPageDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -7352,6 +7742,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
@@ -7438,6 +7837,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -7519,6 +7927,15 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
             401: {
                 headers: {
@@ -7594,6 +8011,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
@@ -7748,6 +8174,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
             /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
