@@ -8,6 +8,7 @@ import { consoleRoot } from '../src/console/console-static.js';
 import { FakeClock } from './support/fake-clock.js';
 import { scratchDatabase, type ScratchDatabase } from './support/scratch-database.js';
 import { bootApp, type TestApp } from './support/test-app.js';
+import { AdminBootstrap } from '../src/users/admin-bootstrap.js';
 
 /**
  * The web console in a real browser (Debian's Chromium driven by playwright-core) against the
@@ -94,19 +95,9 @@ describe('web console in a real browser', { timeout: 45_000 }, () => {
     }
     mkdirSync(ARTIFACTS, { recursive: true });
     scratch = await scratchDatabase();
-    // No ADMIN_PASSWORD: the first administrator gets a generated one, printed once on stderr.
-    const write = process.stderr.write.bind(process.stderr);
-    let printed = '';
-    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-      printed += chunk.toString();
-      return write(chunk, ...rest);
-    }) as typeof process.stderr.write;
-    try {
-      service = await bootApp({ DATABASE_URL: scratch.url, ADMIN_PASSWORD: undefined }, { clock });
-    } finally {
-      process.stderr.write = write;
-    }
-    generatedAdminPassword = /password "([^"]+)"/.exec(printed)?.[1] ?? '';
+    // No ADMIN_PASSWORD: the first administrator gets a generated one, handed once to the start-up notice.
+    service = await bootApp({ DATABASE_URL: scratch.url, ADMIN_PASSWORD: undefined }, { clock });
+    generatedAdminPassword = service.app.get(AdminBootstrap).takeGenerated()?.password ?? '';
     await service.app.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(service.app.getHttpServer().address() as AddressInfo).port}`;
     browser = await chromium.launch({

@@ -39,7 +39,7 @@ function literals(node: ts.Expression): string[] {
  * Every problem `code` the source can answer with. Problem builders are ProblemException,
  * its subclasses (their `super(...)`), and every function with a `code` parameter that
  * returns a problem or passes `code` on to a builder (unauthenticated, forbidden,
- * lockedProblem, the filter's build…), found to a fixpoint. A code is any upper-case
+ * lockedProblem, problemDetails…), found to a fixpoint. A code is any upper-case
  * literal passed to a builder; besides, `code: '…'` in an object handed to an exception
  * (the validation pipe), and the filter's fallback tables (`*_CODES`, not the registry).
  */
@@ -227,7 +227,7 @@ describe('OpenAPI document as the contract', () => {
     const { codes, builders } = codesThrownBySource();
     // The scan sees every kind of builder: helpers, a subclass's super(), the pipe, the filter.
     expect(builders).toEqual(
-      expect.arrayContaining(['ProblemException', 'unauthenticated', 'forbidden', 'lockedProblem', 'build']),
+      expect.arrayContaining(['ProblemException', 'unauthenticated', 'forbidden', 'lockedProblem', 'problemDetails']),
     );
     for (const code of ['INVALID_CREDENTIALS', 'RATE_LIMITED', 'VALIDATION_FAILED', 'MALFORMED_JSON', 'NOT_FOUND']) {
       expect(codes.has(code), code).toBe(true);

@@ -6,7 +6,7 @@ import { deriveKeyFromSecret, SecretCipher } from '../src/crypto/secret-cipher.j
 import { decodeBase32 } from '../src/otp/base32.js';
 import { generateTotp } from '../src/otp/otp-engine.js';
 import { FakeClock } from './support/fake-clock.js';
-import { createUser, PASSWORD, TestUser, uniqueName } from './support/identity.js';
+import { createUser, PASSWORD, stepUp, TestUser, uniqueName } from './support/identity.js';
 import { scratchDatabase } from './support/scratch-database.js';
 import { runToExit, startService } from './support/service-process.js';
 import { bootApp, TestApp, testSecret } from './support/test-app.js';
@@ -69,7 +69,7 @@ describe('stored secrets and the key ring', () => {
         .http()
         .post('/api/v1/api-keys')
         .set(admin.auth)
-        .send({ name: 'unreadable', client_id: 'acme', scopes: ['keys:use'] });
+        .send({ name: 'unreadable', client_id: 'acme', scopes: ['keys:use', 'keys:admin'] });
       useKey = issued.body.key;
     });
     afterAll(() => t.close());
@@ -123,6 +123,7 @@ describe('stored secrets and the key ring', () => {
           'validate',
         );
         expectUnreadable(await http().get(`/api/v1/otp/codes/${broken}`).set(alice.auth), 'live code');
+        await stepUp(t, alice);
         expectUnreadable(await http().get(`/api/v1/otp/configs/${broken}/qr`).set(alice.auth), 'qr');
         expectUnreadable(
           await http()
@@ -157,7 +158,8 @@ describe('stored secrets and the key ring', () => {
 
     it('answers 409 SECRET_UNREADABLE for a usage-limited key and gives the use back, audited', async () => {
       const name = uniqueName('key');
-      const created = await t.http().post('/api/v1/keys').set(admin.auth).send({ name, max_uses: 5 });
+      // The client's own key: usage-limited keys are reached by their owner only.
+      const created = await t.http().post('/api/v1/keys').set('x-api-key', useKey).send({ name, max_uses: 5 });
       expect(created.status).toBe(201);
       const use = () => t.http().post('/api/v1/keys/code').set('x-api-key', useKey).send({ key: name });
       const restore = await makeUnreadable('usage_keys', 'secret', created.body.id);
@@ -187,6 +189,7 @@ describe('stored secrets and the key ring', () => {
 
     it('answers 409 SECRET_UNREADABLE to a sign-in with a TOTP code when the MFA secret is unreadable', async () => {
       const user = await createUser(t);
+      await stepUp(t, user);
       const enrol = await t.http().post('/api/v1/auth/mfa/enable').set(user.auth);
       const secret = decodeBase32(enrol.body.mfa_secret);
       const codeNow = () =>

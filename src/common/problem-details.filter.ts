@@ -8,7 +8,7 @@ import { RefusalAudit } from './auth/refusal-audit.js';
 import { SecretDecryptionError } from '#src/crypto/secret-cipher.js';
 import {
   PROBLEM_CONTENT_TYPE,
-  problemDetails as build,
+  problemDetails,
   ProblemDetails,
   ProblemException,
   SECRET_UNREADABLE,
@@ -69,7 +69,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private toProblem(exception: unknown, requestId: string): ProblemDetails {
     if (exception instanceof ProblemException) {
-      return build(exception.getStatus(), exception.code, exception.message, requestId, exception.extensions);
+      return problemDetails(exception.getStatus(), exception.code, exception.message, requestId, exception.extensions);
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
@@ -82,7 +82,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           ? fields.code
           : (FASTIFY_CODES[causeCode ?? ''] ?? STATUS_CODES[status] ?? `HTTP_${status}`);
       const extensions = Array.isArray(fields.errors) ? { errors: fields.errors } : {};
-      return build(status, code, detailOf(fields.message, exception.message), requestId, extensions);
+      return problemDetails(status, code, detailOf(fields.message, exception.message), requestId, extensions);
     }
     const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
     if (
@@ -92,22 +92,27 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     ) {
       const status = fastifyError.statusCode;
       const code = FASTIFY_CODES[fastifyError.code ?? ''] ?? STATUS_CODES[status] ?? `HTTP_${status}`;
-      return build(status, code, fastifyError.message ?? HTTP_TITLES[status] ?? 'Bad request', requestId);
+      return problemDetails(status, code, fastifyError.message ?? HTTP_TITLES[status] ?? 'Bad request', requestId);
     }
     // Wherever a stored secret is decrypted: the key ring lacks its key, or the token is damaged.
     if (exception instanceof SecretDecryptionError) {
-      return build(HttpStatus.CONFLICT, SECRET_UNREADABLE.code, SECRET_UNREADABLE.detail, requestId);
+      return problemDetails(HttpStatus.CONFLICT, 'SECRET_UNREADABLE', SECRET_UNREADABLE.detail, requestId);
     }
     if (exception instanceof SyntaxError) {
-      return build(HttpStatus.BAD_REQUEST, 'MALFORMED_JSON', 'The body is not valid JSON.', requestId);
+      return problemDetails(HttpStatus.BAD_REQUEST, 'MALFORMED_JSON', 'The body is not valid JSON.', requestId);
     }
-    return build(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL_ERROR', 'An unexpected error occurred.', requestId);
+    return problemDetails(
+      HttpStatus.INTERNAL_SERVER_ERROR,
+      'INTERNAL_ERROR',
+      'An unexpected error occurred.',
+      requestId,
+    );
   }
 }
 
 function databaseUnavailable(requestId: string): ProblemDetails {
   const detail = `The database cannot be reached right now; retry after ${DATABASE_RETRY_AFTER_SECONDS} seconds.`;
-  return build(HttpStatus.SERVICE_UNAVAILABLE, 'DATABASE_UNAVAILABLE', detail, requestId, {
+  return problemDetails(HttpStatus.SERVICE_UNAVAILABLE, 'DATABASE_UNAVAILABLE', detail, requestId, {
     retry_after: DATABASE_RETRY_AFTER_SECONDS,
   });
 }
