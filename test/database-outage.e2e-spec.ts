@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, PASSWORD, TestUser, uniqueName } from './support/identity.js';
+import { createClientUsageKey, createUser, issueApiKey, PASSWORD, TestUser } from './support/identity.js';
 import { PrivatePostgres, waitFor } from './support/private-servers.js';
 import { bootApp, TestApp } from './support/test-app.js';
 
@@ -61,21 +61,9 @@ describe('Postgres outage: database routes answer 503 DATABASE_UNAVAILABLE, then
     t = await bootApp({ DATABASE_URL: db.url, HEALTH_CACHE_MS: '0', LOG_LEVEL: 'info' }, { logDestination: stream });
     const admin = await createUser(t, { role: 'admin' });
     user = await createUser(t);
-    const issued = await t
-      .http()
-      .post('/api/v1/api-keys')
-      .set(admin.auth)
-      .send({ name: 'outage', client_id: 'acme', scopes: ['keys:use', 'keys:admin'] });
-    expect(issued.status).toBe(201);
-    useKey = issued.body.key;
-    keyName = uniqueName('key');
     // The client's own key: usage-limited keys are reached by their owner only.
-    const created = await t
-      .http()
-      .post('/api/v1/keys')
-      .set('x-api-key', useKey)
-      .send({ name: keyName, max_uses: 1000 });
-    expect(created.status).toBe(201);
+    useKey = await issueApiKey(t, admin, 'acme', ['keys:use', 'keys:admin']);
+    keyName = (await createClientUsageKey(t, useKey, { max_uses: 1000 })).name;
   });
   afterAll(async () => {
     try {

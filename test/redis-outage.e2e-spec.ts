@@ -3,7 +3,7 @@ import { ThrottlerStorage } from '@nestjs/throttler';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisThrottlerStorage } from '#src/common/rate-limit/redis-throttler.storage.js';
-import { createUser, PASSWORD, TestUser, uniqueName } from './support/identity.js';
+import { createClientUsageKey, createUser, issueApiKey, PASSWORD, TestUser } from './support/identity.js';
 import { PrivateRedis, waitFor } from './support/private-servers.js';
 import { bootApp, TestApp, testSecret } from './support/test-app.js';
 
@@ -55,21 +55,9 @@ describe('Redis outage: rate limits fall back to memory, the service keeps answe
     );
     const admin = await createUser(t, { role: 'admin' });
     user = await createUser(t);
-    const issued = await t
-      .http()
-      .post('/api/v1/api-keys')
-      .set(admin.auth)
-      .send({ name: 'outage', client_id: 'acme', scopes: ['keys:use', 'keys:admin'] });
-    expect(issued.status).toBe(201);
-    useKey = issued.body.key;
-    keyName = uniqueName('key');
     // The client's own key: usage-limited keys are reached by their owner only.
-    const created = await t
-      .http()
-      .post('/api/v1/keys')
-      .set('x-api-key', useKey)
-      .send({ name: keyName, max_uses: 1000 });
-    expect(created.status).toBe(201);
+    useKey = await issueApiKey(t, admin, 'acme', ['keys:use', 'keys:admin']);
+    keyName = (await createClientUsageKey(t, useKey, { max_uses: 1000 })).name;
   });
   afterAll(async () => {
     try {

@@ -6,7 +6,15 @@ import { deriveKeyFromSecret, SecretCipher } from '../src/crypto/secret-cipher.j
 import { decodeBase32 } from '../src/otp/base32.js';
 import { generateTotp } from '../src/otp/otp-engine.js';
 import { FakeClock } from './support/fake-clock.js';
-import { createUser, PASSWORD, stepUp, TestUser, uniqueName } from './support/identity.js';
+import {
+  createClientUsageKey,
+  createUser,
+  issueApiKey,
+  PASSWORD,
+  stepUp,
+  TestUser,
+  uniqueName,
+} from './support/identity.js';
 import { scratchDatabase } from './support/scratch-database.js';
 import { runToExit, startService } from './support/service-process.js';
 import { bootApp, TestApp, testSecret } from './support/test-app.js';
@@ -65,12 +73,7 @@ describe('stored secrets and the key ring', () => {
       t = await bootApp({}, { clock });
       alice = await createUser(t);
       admin = await createUser(t, { role: 'admin' });
-      const issued = await t
-        .http()
-        .post('/api/v1/api-keys')
-        .set(admin.auth)
-        .send({ name: 'unreadable', client_id: 'acme', scopes: ['keys:use', 'keys:admin'] });
-      useKey = issued.body.key;
+      useKey = await issueApiKey(t, admin, 'acme', ['keys:use', 'keys:admin']);
     });
     afterAll(() => t.close());
 
@@ -159,8 +162,7 @@ describe('stored secrets and the key ring', () => {
     it('answers 409 SECRET_UNREADABLE for a usage-limited key and gives the use back, audited', async () => {
       const name = uniqueName('key');
       // The client's own key: usage-limited keys are reached by their owner only.
-      const created = await t.http().post('/api/v1/keys').set('x-api-key', useKey).send({ name, max_uses: 5 });
-      expect(created.status).toBe(201);
+      const created = { body: await createClientUsageKey(t, useKey, { name, max_uses: 5 }) };
       const use = () => t.http().post('/api/v1/keys/code').set('x-api-key', useKey).send({ key: name });
       const restore = await makeUnreadable('usage_keys', 'secret', created.body.id);
       try {

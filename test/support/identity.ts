@@ -60,3 +60,35 @@ export async function login(
     auth: { authorization: `Bearer ${res.body.access_token}` },
   };
 }
+
+/** An API key of `clientId` with the given scopes, issued by an administrator; answers the key (shown once). */
+export async function issueApiKey(
+  t: TestApp,
+  admin: Pick<TestUser, 'auth'>,
+  clientId: string,
+  scopes: string[],
+): Promise<string> {
+  const res = await t
+    .http()
+    .post('/api/v1/api-keys')
+    .set(admin.auth)
+    .send({ name: uniqueName('key'), client_id: clientId, scopes });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.key;
+}
+
+/** A usage-limited key in the space of the client `apiKey` belongs to (it needs `keys:admin`); answers the key. */
+export async function createClientUsageKey(
+  t: TestApp,
+  apiKey: string,
+  body: { max_uses: number; name?: string },
+): Promise<{ id: string; name: string }> {
+  const name = body.name ?? uniqueName('key');
+  const res = await t
+    .http()
+    .post('/api/v1/keys')
+    .set('x-api-key', apiKey)
+    .send({ ...body, name });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return { id: res.body.id, name };
+}
