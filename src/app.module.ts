@@ -26,6 +26,8 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { OtpConfigsModule } from './otp-configs/otp-configs.module.js';
 import { UsersModule } from './users/users.module.js';
 import { StoredSecretsCheckModule } from './crypto/stored-secrets-check.js';
+import { CompatErrorShapesModule } from './compat/compat-error-shapes.js';
+import { CompatModule } from './compat/compat.module.js';
 
 export interface AppOptions {
   /** Replaces the system clock (tests move time without sleeping). */
@@ -72,6 +74,9 @@ export class AppModule {
         OtpConfigsModule,
         UsageKeysModule,
         DevicesModule,
+        // The replaced systems' routes, each off unless switched on.
+        CompatErrorShapesModule,
+        CompatModule.forRoot(config.compat),
         // Refuses to start when the key ring cannot read the stored secrets.
         StoredSecretsCheckModule,
         ...(options.imports ?? []),

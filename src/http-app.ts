@@ -39,9 +39,9 @@ const SECURITY_HEADERS = headersSetBy(
   }),
 );
 
-/** Everything lives under /api/v1 except the service info, health and Prometheus routes. */
+/** Everything lives under /api/v1 except the service info, health, Prometheus and compatibility routes. */
 export function useApiPrefix(app: INestApplication): void {
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['/', 'health', 'metrics'] });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['/', 'health', 'metrics', 'compat/{*path}'] });
 }
 
 export type DatabaseReadyConfig = AppConfig & { database: { url: string } };
@@ -93,7 +93,9 @@ export async function createApp(
     void reply.header('x-request-id', request.id);
     // API answers carry tokens, secrets, codes and recovery codes: no cache may keep any of
     // them (errors included). /health and /metrics say so themselves; /docs stays cacheable.
-    if (request.url.startsWith(apiPath)) void reply.header('cache-control', 'no-store');
+    if (request.url.startsWith(apiPath) || request.url.startsWith('/compat/')) {
+      void reply.header('cache-control', 'no-store');
+    }
     connections.started(request, reply);
     done();
   });

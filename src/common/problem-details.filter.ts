@@ -6,6 +6,7 @@ import { DatabaseOutage } from '#src/database/database-outage.service.js';
 import { DATABASE_RETRY_AFTER_SECONDS } from '#src/database/database-unavailable.js';
 import { RefusalAudit } from './auth/refusal-audit.js';
 import { SecretDecryptionError } from '#src/crypto/secret-cipher.js';
+import { CompatErrorShapes } from '#src/compat/compat-error-shapes.js';
 import {
   PROBLEM_CONTENT_TYPE,
   problemDetails,
@@ -36,6 +37,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   constructor(
     private readonly databaseOutage: DatabaseOutage,
     private readonly refusals: RefusalAudit,
+    private readonly compatShapes: CompatErrorShapes,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void | Promise<void> {
@@ -57,8 +59,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     // A problem that says when to come back (423 locks, 429 limits) says it in the header too.
     if (typeof problem.retry_after === 'number') void reply.header('retry-after', String(problem.retry_after));
+    // A replaced system's route answers in that system's error shape, with the same status rules.
+    const compat = this.compatShapes.for(request.url)?.(problem);
     const send = (): void =>
-      void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem);
+      void (compat
+        ? reply
+            .status(compat.status ?? problem.status)
+            .header('content-type', 'application/json')
+            .send(compat.body)
+        : reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(problem));
     const noted = this.refusals.refused(request, exception, problem.status, problem.code);
     if (!noted) return send();
     return noted.then(send, (error: unknown) => {

@@ -82,6 +82,22 @@ export interface AppConfig {
   };
   /** How long a database health result is reused, milliseconds. */
   readonly healthCacheMs: number;
+  /** Which reference systems' routes are served under `/compat/<system>` (all off by default). */
+  readonly compat: CompatSwitches;
+}
+
+/** One switch per replaced system whose existing clients may call the service unchanged. */
+export interface CompatSwitches {
+  /** 000, usage-count key generator: COMPAT_USAGE_KEYS. */
+  readonly usageKeys: boolean;
+  /** 001, personal MFA manager: COMPAT_MFA_MANAGER. */
+  readonly mfaManager: boolean;
+  /** 002, enterprise device OTP service: COMPAT_DEVICE_OTP. */
+  readonly deviceOtp: boolean;
+  /** 003, TOTP registration service: COMPAT_TOTP_AUTH. */
+  readonly totpAuth: boolean;
+  /** 004, multi-user OTP microservice: COMPAT_OTP_MICROSERVICE. */
+  readonly otpMicroservice: boolean;
 }
 
 /** One variable and what is wrong with it. */

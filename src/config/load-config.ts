@@ -134,6 +134,13 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
       maxFailures: int(env, 'DEVICE_MAX_FAILURES', 10, 1, 100),
       lockMinutes: int(env, 'DEVICE_LOCK_MINUTES', 15, 1, 1440),
     },
+    compat: {
+      usageKeys: bool(env, 'COMPAT_USAGE_KEYS', false),
+      mfaManager: bool(env, 'COMPAT_MFA_MANAGER', false),
+      deviceOtp: bool(env, 'COMPAT_DEVICE_OTP', false),
+      totpAuth: bool(env, 'COMPAT_TOTP_AUTH', false),
+      otpMicroservice: bool(env, 'COMPAT_OTP_MICROSERVICE', false),
+    },
   };
   return { config, warnings };
 }
