@@ -5,9 +5,12 @@ import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
 import { currentRequestContext } from '#src/common/request-context.js';
 import type { EnhancedOtpStatsDto, OtpEventDto, OtpStatsDto } from './dto/otp-codes.dto.js';
-import { OtpEvent, type OtpEventType } from './otp-event.entity.js';
+import type { OtpEventType } from './otp-event.entity.js';
 
 const DAY_MS = 86_400_000;
+
+const RECORD_EVENTS = `INSERT INTO otp_events (user_id, config_id, event_type, drift, ip, user_agent, created_at)
+  SELECT $1, config_id, $3, $4, $5, $6, $7 FROM unnest($2::uuid[]) AS config_id`;
 
 /** The generation and validation history of a person's configurations, and its statistics. Never codes. */
 @Injectable()
@@ -27,19 +30,16 @@ export class OtpEventsService {
   ): Promise<void> {
     if (configIds.length === 0) return;
     const context = currentRequestContext();
-    const createdAt = this.clock.now();
-    await manager.insert(
-      OtpEvent,
-      configIds.map((configId) => ({
-        userId,
-        configId,
-        eventType,
-        drift,
-        ip: context?.ip ?? null,
-        userAgent: context?.userAgent?.slice(0, 512) ?? null,
-        createdAt,
-      })),
-    );
+    // One statement for any number of configurations (a live-codes view records one per account).
+    await manager.query(RECORD_EVENTS, [
+      userId,
+      configIds,
+      eventType,
+      drift,
+      context?.ip ?? null,
+      context?.userAgent?.slice(0, 512) ?? null,
+      this.clock.now(),
+    ]);
   }
 
   async recent(me: UserPrincipal, limit: number): Promise<OtpEventDto[]> {

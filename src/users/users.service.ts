@@ -6,6 +6,7 @@ import { AuditService } from '#src/audit/audit.service.js';
 import { SessionsRepository } from '#src/auth/sessions.repository.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
+import { preparedRows } from '#src/database/prepared-query.js';
 import { countedOutcome, type CountedRow, isLocked, lockEnd, type LockRule, lockSql } from '#src/common/lockout.js';
 import type { Page } from '#src/common/pagination.dto.js';
 import { ProblemException } from '#src/common/problem.js';
@@ -70,6 +71,14 @@ const COUNT_UNKNOWN_LOGIN_FAILURE = `
 
 /** Login names without an account are kept only as this hash (people type passwords into the name field). */
 const loginNameHash = (login: string): string => createHash('sha256').update(login.toLowerCase()).digest('hex');
+
+/** A user's response columns (no password hash, no MFA secret), named as the entity's properties. */
+const USER_BY_ID = `SELECT id, username, email, role, is_active AS "isActive", mfa_enabled AS "mfaEnabled",
+    department, job_title AS "jobTitle", access_level AS "accessLevel",
+    session_timeout_minutes AS "sessionTimeoutMinutes", must_change_password AS "mustChangePassword",
+    failed_login_attempts AS "failedLoginAttempts", locked_until AS "lockedUntil",
+    last_login_at AS "lastLoginAt", created_at AS "createdAt", updated_at AS "updatedAt"
+  FROM users WHERE id = $1`;
 
 @Injectable()
 export class UsersService {
@@ -160,8 +169,9 @@ export class UsersService {
     return user as UserWithSecrets;
   }
 
+  /** Read on every `GET users/me`: a prepared statement of the response's columns only. */
   async getById(id: string): Promise<UserResponseDto> {
-    const user = await this.users.findOne({ where: { id } });
+    const [user] = await preparedRows<User>(this.dataSource, USER_BY_ID, [id]);
     if (!user) throw notFound();
     return toUserResponse(user);
   }
