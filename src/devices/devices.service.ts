@@ -8,8 +8,10 @@ import { Clock } from '#src/common/clock.js';
 import type { Page } from '#src/common/pagination.dto.js';
 import { countedOutcome, type CountedRow, isLocked, lockedProblem, lockEnd, lockSql } from '#src/common/lockout.js';
 import { ProblemException } from '#src/common/problem.js';
+import { SqlParams } from '#src/common/sql.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
+import { preparedRows } from '#src/database/prepared-query.js';
 import { MetricsRegistry } from '#src/metrics/metrics-registry.js';
 import { encodeBase32 } from '#src/otp/base32.js';
 import { verifyTotp } from '#src/otp/otp-engine.js';
@@ -17,6 +19,7 @@ import { buildOtpauthUri } from '#src/otp/otpauth-uri.js';
 import { qrPngDataUrl } from '#src/otp/qr.js';
 import { Device } from './device.entity.js';
 import { DEVICE_TOTP, deriveDeviceKey, hashDeviceKey } from './device-key.js';
+import { DeviceKeyHints } from './device-key-hints.js';
 import type {
   DeviceResponseDto,
   DeviceVerifyResultDto,
@@ -103,6 +106,9 @@ export class DevicesService {
     private readonly metrics: MetricsRegistry,
   ) {}
 
+  /** Which key each recently seen device has (version and generation; never a key). */
+  private readonly keyHints = new DeviceKeyHints();
+
   /** Figures over all clients' devices for metrics/system: one statement. */
   async figures(): Promise<{ total: number; active: number; verified: number }> {
     const [row] = await this.dataSource.query<Array<{ total: number; active: number; verified: number }>>(
@@ -156,7 +162,12 @@ export class DevicesService {
    */
   async verify(client: ClientPrincipal, dto: VerifyDeviceDto): Promise<DeviceVerifyResultDto> {
     const now = this.clock.now();
+    if (dto.device_id !== undefined) {
+      const accepted = await this.acceptInOneStatement(client, dto.device_id, dto.otp, now);
+      if (accepted) return accepted;
+    }
     const candidates = await this.candidates(client, dto);
+    for (const device of candidates) this.keyHints.remember(client.clientId, device);
     const byDevice = dto.device_id !== undefined;
     const usable = candidates.filter((d) => d.is_active && !isLocked(d.locked_until, now));
 
@@ -321,6 +332,62 @@ export class DevicesService {
       await this.record(manager, actor, action, 'success', device, {});
       return toDeviceResponse(device, this.clock.now());
     });
+  }
+
+  /**
+   * The common case in one round trip: a right code for a device named by device_id. The key is
+   * derived from the device's last known key version and generation (or the active version's
+   * first key); the statement accepts the step only if that key is the device's key now (its
+   * stored hash), the device is active and not locked and the step is past its last one, and
+   * writes the audit record with it. Anything else (a wrong code, a replay, a lock, a new key)
+   * changes nothing and answers null: the full path then decides, as if this had not run.
+   */
+  private async acceptInOneStatement(
+    client: ClientPrincipal,
+    deviceId: string,
+    otp: string,
+    now: Date,
+  ): Promise<DeviceVerifyResultDto | null> {
+    const hint = this.keyHints.of(client.clientId, deviceId) ?? {
+      version: this.config.masterSecrets.activeVersion,
+      generation: 0,
+    };
+    const master = this.config.masterSecrets.secrets.get(hint.version);
+    if (!master) return null;
+    const key = deriveDeviceKey(master, client.clientId, deviceId, hint.generation);
+    const result = verifyTotp({ ...DEVICE_TOTP, secret: key, code: otp, now: now.getTime(), window: WINDOW });
+    if (!result.valid) return null;
+    const p = new SqlParams();
+    const at = p.add(now);
+    const lock = claimLock(at);
+    const step = p.add(result.step);
+    const claim = `UPDATE devices SET last_used_step = ${step}, usage_count = usage_count + 1, last_used_at = ${at},
+          verified_at = COALESCE(verified_at, ${at}), ${lock.reset}
+        WHERE client_id = ${p.add(client.clientId)} AND device_id = ${p.add(deviceId)}
+          AND derived_key_hash = ${p.add(hashDeviceKey(key))} AND is_active AND ${lock.notLocked}
+          AND (last_used_step IS NULL OR last_used_step < ${step})
+        RETURNING id, user_id`;
+    const audit = this.audit.insertFrom(
+      p,
+      'claimed',
+      {
+        actorType: 'api_key',
+        actorId: client.apiKeyId,
+        action: 'device.verify',
+        resource: 'device',
+        status: 'success',
+        details: { client_id: client.clientId, device_id: deviceId, drift: result.drift },
+      },
+      { resourceId: 'id', details: "jsonb_build_object('user_id', user_id)" },
+    );
+    const rows = await preparedRows(
+      this.dataSource,
+      `WITH claimed AS (${claim}), audit AS (${audit}) SELECT id FROM claimed`,
+      p.values,
+    );
+    if (rows.length !== 1) return null;
+    this.metrics.otpVerification('device', 'success');
+    return { valid: true, device_id: deviceId, drift: result.drift };
   }
 
   /** The device named, or the user's active devices (bounded); another client's are never found. */

@@ -1,0 +1,151 @@
+import { createHmac } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FakeClock } from './support/fake-clock.js';
+import { createClientUsageKey, createUser, issueApiKey, TestUser, uniqueName } from './support/identity.js';
+import { bootApp, TestApp } from './support/test-app.js';
+
+/** RFC 6238, SHA-1, 6 digits, 30 s, written out here: the device's own arithmetic. */
+function totp(derivedKeyBase64: string, atMs: number): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(atMs / 30_000)));
+  const hmac = createHmac('sha1', Buffer.from(derivedKeyBase64, 'base64')).update(counter).digest();
+  const offset = hmac[hmac.length - 1]! & 0x0f;
+  return String((hmac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+/**
+ * Every statement the app sends while `run` runs, read off the driver (the app and this file
+ * share the `pg` module): what a request costs in round trips, whatever the machine's speed.
+ */
+async function statementsDuring(run: () => Promise<unknown>): Promise<string[]> {
+  const seen: string[] = [];
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string };
+    seen.push(typeof first === 'string' ? first : (first?.text ?? ''));
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    await run();
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+  return seen;
+}
+
+const touching = (statements: string[], table: string): string[] =>
+  statements.filter((sql) => new RegExp(`\\b${table}\\b`).test(sql));
+
+describe('hot paths: round trips per request', () => {
+  const clock = new FakeClock(new Date('2026-06-01T00:00:05Z'));
+  let t: TestApp;
+  let admin: TestUser;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    t = await bootApp({}, { clock });
+    admin = await createUser(t, { role: 'admin' });
+    apiKey = await issueApiKey(t, admin, 'hot-path', ['devices:write', 'devices:verify', 'keys:use', 'keys:admin']);
+  });
+  afterEach(() => clock.advance(30_000));
+  afterAll(() => t.close());
+
+  const register = async (): Promise<{ device_id: string; derived_key: string }> => {
+    const res = await t
+      .http()
+      .post('/api/v1/devices/register')
+      .set('x-api-key', apiKey)
+      .send({ device_id: uniqueName('dev'), user_id: uniqueName('u') });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body;
+  };
+  const verify = (body: object) => t.http().post('/api/v1/devices/verify').set('x-api-key', apiKey).send(body);
+
+  it('accepts a right device code with one statement on devices, which also writes its audit record', async () => {
+    const device = await register();
+    let res: Awaited<ReturnType<typeof verify>> | undefined;
+    const statements = await statementsDuring(async () => {
+      res = await verify({ device_id: device.device_id, otp: totp(device.derived_key, clock.now().getTime()) });
+    });
+    expect(res!.status).toBe(200);
+    expect(res!.body.valid).toBe(true);
+    const onDevices = touching(statements, 'devices');
+    expect(onDevices).toHaveLength(1);
+    expect(onDevices[0]).toMatch(/UPDATE devices[\s\S]*INSERT INTO audit_logs/);
+    const [audited] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM audit_logs WHERE action = 'device.verify' AND status = 'success'
+          AND details->>'device_id' = $1 AND details->>'user_id' IS NOT NULL`,
+      [device.device_id],
+    );
+    expect(audited.n).toBe(1);
+  });
+
+  it('answers a replayed device code as invalid after the one-statement path declines it', async () => {
+    const device = await register();
+    const code = totp(device.derived_key, clock.now().getTime());
+    expect((await verify({ device_id: device.device_id, otp: code })).body.valid).toBe(true);
+    const replay = await verify({ device_id: device.device_id, otp: code });
+    expect(replay.status).toBe(200);
+    expect(replay.body.valid).toBe(false);
+  });
+
+  it("refuses the old key's code after a re-key on another instance, though this one last saw the old key", async () => {
+    const device = await register();
+    // A wrong code takes the full path, which notes the device's key generation on this instance.
+    expect((await verify({ device_id: device.device_id, otp: '000000' })).status).toBe(200);
+    const other = await bootApp({ JWT_SECRET: t.config.jwt.secret, MASTER_SECRETS: masterSecretsOf(t) }, { clock });
+    try {
+      const rekeyed = await other.http().post(`/api/v1/devices/${device.device_id}/rekey`).set('x-api-key', apiKey);
+      expect(rekeyed.status, JSON.stringify(rekeyed.body)).toBe(200);
+      const now = clock.now().getTime();
+      expect((await verify({ device_id: device.device_id, otp: totp(device.derived_key, now) })).body.valid).toBe(
+        false,
+      );
+      expect((await verify({ device_id: device.device_id, otp: totp(rekeyed.body.derived_key, now) })).body.valid).toBe(
+        true,
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('answers all live codes of a person with one statement: the read and its generation events', async () => {
+    const person = await createUser(t);
+    const uris = Array.from({ length: 12 }, (_, i) => `otpauth://totp/Acme:a${i}?secret=JBSWY3DPEHPK3PXP&issuer=Acme`);
+    const imported = await t.http().post('/api/v1/otp/configs/import').set(person.auth).send({ uris });
+    expect(imported.status, JSON.stringify(imported.body)).toBeLessThan(300);
+    let res: { status: number; body: { items: Array<{ name: string }> } } | undefined;
+    const statements = await statementsDuring(async () => {
+      res = await t.http().get('/api/v1/otp/codes').set(person.auth);
+    });
+    expect(res!.status).toBe(200);
+    expect(res!.body.items).toHaveLength(12);
+    const onConfigsOrEvents = statements.filter((sql) => /\botp_(configs|events)\b/.test(sql));
+    expect(onConfigsOrEvents).toHaveLength(1);
+    expect(onConfigsOrEvents[0]).toMatch(/FROM otp_configs[\s\S]*INSERT INTO otp_events/);
+    const [events] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM otp_events WHERE user_id = $1 AND event_type = 'generate'`,
+      [person.id],
+    );
+    expect(events.n).toBe(12);
+  });
+
+  it('hands out a usage-limited key code with one statement on usage_keys', async () => {
+    const key = await createClientUsageKey(t, apiKey, { max_uses: 3 });
+    let res: { status: number; body: { code: string } } | undefined;
+    const statements = await statementsDuring(async () => {
+      res = await t.http().post('/api/v1/keys/code').set('x-api-key', apiKey).send({ key: key.name });
+    });
+    expect(res!.status).toBe(200);
+    expect(res!.body.code).toMatch(/^\d{6}$/);
+    expect(touching(statements, 'usage_keys')).toHaveLength(1);
+  });
+});
+
+/** The master secrets a second instance needs to derive the same device keys. */
+function masterSecretsOf(t: TestApp): string {
+  return [...t.config.masterSecrets.secrets]
+    .map(([version, secret]) => `${version}:${secret.toString('utf8')}`)
+    .join(',');
+}
