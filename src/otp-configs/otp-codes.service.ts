@@ -433,8 +433,7 @@ export class OtpCodesService {
       context?.userAgent?.slice(0, 512) ?? null,
     ];
     if (match.expectedCounter !== undefined) params.push(match.expectedCounter);
-    const rows = await this.dataSource.query<unknown[]>(match.sql, params);
-    return rows.length === 1;
+    return (await preparedRows(this.dataSource, match.sql, params)).length === 1;
   }
 
   /**

@@ -6,6 +6,7 @@ import type { UserPrincipal } from '#src/common/auth/principal.js';
 import type { Page } from '#src/common/pagination.dto.js';
 import { ProblemException } from '#src/common/problem.js';
 import { containsPattern } from '#src/common/sql.js';
+import { preparedRows } from '#src/database/prepared-query.js';
 import { randomSecret } from '#src/crypto/random.js';
 import { SecretCipher } from '#src/crypto/secret-cipher.js';
 import { decodeBase32, encodeBase32 } from '#src/otp/base32.js';
@@ -55,6 +56,13 @@ interface NewConfig {
 }
 
 /** A person's authenticator accounts: CRUD, secret replacement, enrolment QR and import. Owner-only throughout. */
+/** One configuration of its owner, secret included, named as the entity's properties. */
+const CONFIG_WITH_SECRET = `SELECT id, owner_id AS "ownerId", name, otp_type AS "otpType", algorithm, digits, period,
+    counter, issuer, account_name AS "accountName", secret, is_active AS "isActive",
+    last_used_step AS "lastUsedStep", failed_attempts AS "failedAttempts", locked_until AS "lockedUntil",
+    created_at AS "createdAt", updated_at AS "updatedAt"
+  FROM otp_configs WHERE id = $1 AND owner_id = $2`;
+
 @Injectable()
 export class OtpConfigsService {
   constructor(
@@ -215,15 +223,11 @@ export class OtpConfigsService {
     return config;
   }
 
+  /** Read on every generate and validate: one prepared statement, no query builder. */
   async findWithSecret(ownerId: string, id: string): Promise<OtpConfigWithSecret> {
-    const config = await this.dataSource
-      .getRepository(OtpConfig)
-      .createQueryBuilder('c')
-      .addSelect('c.secret')
-      .where('c.id = :id AND c.owner_id = :ownerId', { id, ownerId })
-      .getOne();
+    const [config] = await preparedRows<OtpConfigWithSecret>(this.dataSource, CONFIG_WITH_SECRET, [id, ownerId]);
     if (!config) throw configNotFound();
-    return config as OtpConfigWithSecret;
+    return config;
   }
 
   provisioningUri(config: OtpConfig, secret: Buffer): string {
