@@ -92,7 +92,7 @@ export function evaluateTargets(results, { memory = {}, connections = TARGET_CON
       value = ratio(rate, against);
       bound = `${t.min}× ${AGAINST_LABEL[t.against] ?? t.against}`;
       const unit = t.against === REFERENCES.pgbench ? 'tps' : 'req/s';
-      shown = isNumber(value) && `${value.toFixed(2)}×: ${rate.toFixed(0)} req/s vs ${against.toFixed(0)} ${unit}`;
+      shown = isNumber(value) && `${value.toFixed(3)}×: ${rate.toFixed(0)} req/s vs ${against.toFixed(0)} ${unit}`;
     } else if (t.kind === 'rps') {
       value = rateOf(results, t.scenario);
       bound = `${t.min} req/s`;

@@ -51,22 +51,35 @@ const USAGE = `usage: node bench/run.js [--baseline-only]
        node bench/run.js --peer bench/peers/<name>.js --peer-url http://host:port [--peer-option name=value ...]
 (settings via BENCH_* env, see the header of bench/run.js and bench/README.md)`;
 
-const args = parseArgs(process.argv.slice(2));
+const { args, peer } = parseCommandLine();
 if (args.help) {
   console.log(USAGE);
   process.exit(0);
 }
 const baselineOnly = args.baselineOnly;
-const peer = {
-  file: args.peer ?? process.env.BENCH_PEER ?? null,
-  url: args.peerUrl ?? process.env.BENCH_PEER_URL ?? null,
-  options: peerOptions(process.env.BENCH_PEER_OPTIONS, args.peerOptions),
-};
 if (Boolean(peer.file) !== Boolean(peer.url)) {
   console.error(`side by side needs both an adapter (--peer) and its base URL (--peer-url)\n${USAGE}`);
   process.exit(2);
 }
 const sideBySide = Boolean(peer.file);
+
+/** The flags and the peer settings (flags over BENCH_PEER*); a mistake in them ends the run with the usage. */
+function parseCommandLine() {
+  try {
+    const parsed = parseArgs(process.argv.slice(2));
+    return {
+      args: parsed,
+      peer: {
+        file: parsed.peer ?? process.env.BENCH_PEER ?? null,
+        url: parsed.peerUrl ?? process.env.BENCH_PEER_URL ?? null,
+        options: peerOptions(process.env.BENCH_PEER_OPTIONS, parsed.peerOptions),
+      },
+    };
+  } catch (err) {
+    console.error(`${err.message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
 
 /** --flag value and --flag=value; --peer-option repeats. */
 function parseArgs(list) {
@@ -78,10 +91,10 @@ function parseArgs(list) {
     else if (flag === '--baseline-only') out.baselineOnly = true;
     else if (valued[flag]) {
       const value = inline ?? list[++i];
-      if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      if (value === undefined) throw new Error(`${flag} needs a value`);
       if (flag === '--peer-option') out.peerOptions.push(value);
       else out[valued[flag]] = value;
-    } else throw new Error(`unknown argument ${list[i]}\n${USAGE}`);
+    } else throw new Error(`unknown argument ${list[i]}`);
   }
   return out;
 }
@@ -459,15 +472,15 @@ function makeContext(targets, env, databaseUrl) {
 // ---------------------------------------------------------------------------
 // output
 // ---------------------------------------------------------------------------
-function footer(extra = '') {
+function footer(extra = '', { columns = true } = {}) {
   const pinning =
     config.loadgenCpus || config.serverCpus
       ? `load generator on CPUs ${config.loadgenCpus ?? 'any'}, servers on CPUs ${config.serverCpus ?? 'any'}`
       : 'no CPU pinning';
   return (
     `${config.duration}s per scenario (+${config.warmup}s warm-up), ${config.connections} connections, ` +
-    `node ${process.version}, ${os.cpus().length} CPUs; load generator: autocannon in the runner process ` +
-    `(gen cpu = its share of one core during the run, srv cpu = the target server's), ${pinning}${extra}`
+    `node ${process.version}, ${os.cpus().length} CPUs; load generator: autocannon in the runner process` +
+    `${columns ? " (gen cpu = its share of one core during the run, srv cpu = the target server's)" : ''}, ${pinning}${extra}`
   );
 }
 
@@ -769,7 +782,7 @@ async function mainSideBySide() {
 
   console.log(`\n${sideBySideTable(rows, peerAdapter.name)}\n`);
   console.log("ratio = this service's req/s over the peer's; valid = answers the adapter's check accepted");
-  console.log(footer(`; peer ${peer.url} (${path.relative(root, path.resolve(peer.file))})`));
+  console.log(footer(`; peer ${peer.url} (${path.relative(root, path.resolve(peer.file))})`, { columns: false }));
   writeResults(date, { sideBySide: { peer: peerAdapter.name, peerUrl: peer.url, adapter: peer.file, rows } });
   const failed = rows.flatMap((r) => [r.peer, r.self]).filter((r) => r && !r.ok);
   if (failed.length) {
