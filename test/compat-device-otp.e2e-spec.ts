@@ -49,6 +49,19 @@ function wrongOtp(derivedKeyBase64: string, atMs: number): number {
   return n;
 }
 
+/** Bodies no client sends: each must be a 4xx in the system's shape, never a 5xx. */
+const HOSTILE_BODIES = [
+  '[1,2]',
+  'null',
+  '1e400',
+  '{"device_id":"a\\u0000b","otp":1}',
+  '{"device_id":"\\ud800","otp":1}',
+  '{"device_id":"x","otp":{"a":1}}',
+  '{"device_id":"x","otp":1e400}',
+  '['.repeat(100) + ']'.repeat(100),
+  '{"device_id":',
+];
+
 /** An answer as the examples below state it: status, and the body field by field. */
 interface Answer {
   status: number;
@@ -300,6 +313,21 @@ describe('compat 002: the enterprise device OTP service (COMPAT_DEVICE_OTP)', ()
       status: 400,
       body: { success: false, message: 'Device already registered', data: null, detail: 'Device already registered' },
     });
+  });
+
+  it('answers hostile bodies with a 4xx in the system shape, never a 5xx', async () => {
+    for (const body of HOSTILE_BODIES) {
+      const res = await t
+        .http()
+        .post(`${BASE}/api/v1/otp/verify`)
+        .set('authorization', `Bearer ${apiKey}`)
+        .set('content-type', 'application/json')
+        .send(body);
+      expect(res.status, body).toBeGreaterThanOrEqual(400);
+      expect(res.status, body).toBeLessThan(500);
+      expect(res.body, body).toMatchObject({ success: false, data: null, message: expect.any(String) });
+      expect(res.body.detail, body).toBe(res.body.message);
+    }
   });
 
   it("answers another client's device exactly like a missing one", async () => {

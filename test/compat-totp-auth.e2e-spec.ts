@@ -35,6 +35,19 @@ function wrongCode(secret: string, at: Date): string {
   }
 }
 
+/** Bodies no client sends: each must be a 4xx in the system's shape, never a 5xx. */
+const HOSTILE_BODIES = [
+  '[1,2]',
+  'null',
+  '1e400',
+  '{"username":"a\\u0000b","otp":"1"}',
+  '{"username":"\\ud800","otp":"1"}',
+  '{"username":"x","otp":{"a":1}}',
+  '{"username":"x","otp":1e400}',
+  '['.repeat(100) + ']'.repeat(100),
+  '{"username":',
+];
+
 /** What the examples need from the run: the client, the time, and the secret of the registration. */
 interface Run {
   clientId: string;
@@ -242,6 +255,22 @@ describe('compat 003: the TOTP registration service (COMPAT_TOTP_AUTH)', () => {
         status: 400,
         body: { detail: 'otp must be 6 digits' },
       });
+    }
+  });
+
+  it('answers hostile bodies with a 4xx {detail}, never a 5xx', async () => {
+    for (const path of ['/totp/register', '/totp/verify']) {
+      for (const body of HOSTILE_BODIES) {
+        const res = await t
+          .http()
+          .post(`${BASE}${path}`)
+          .set('x-api-key', apiKey)
+          .set('content-type', 'application/json')
+          .send(body);
+        expect(res.status, `${path} ${body}`).toBeGreaterThanOrEqual(400);
+        expect(res.status, `${path} ${body}`).toBeLessThan(500);
+        expect(Object.keys(res.body), `${path} ${body}`).toEqual(['detail']);
+      }
     }
   });
 
