@@ -3,7 +3,8 @@ import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { HealthService } from '../src/health/health.service.js';
 import { FakeClock } from './support/fake-clock.js';
 import { createUser, issueApiKey, TestUser, uniqueName } from './support/identity.js';
 import { bootApp, TestApp, testSecret } from './support/test-app.js';
@@ -232,6 +233,19 @@ describe('compat 002: the enterprise device OTP service (COMPAT_DEVICE_OTP)', ()
     });
   });
 
+  it("answers health from the service's own database check: 503 and unhealthy while the database is down", async () => {
+    const check = vi.spyOn(t.app.get(HealthService), 'databaseUp').mockResolvedValueOnce(false);
+    const res = await t.http().get(`${BASE}/health`);
+    expect(check).toHaveBeenCalledTimes(1);
+    check.mockRestore();
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 503,
+      body: { status: 'unhealthy', timestamp: clock.now().toISOString(), version: '0.0.0-test', database: 'unhealthy' },
+    });
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect((await t.http().get(`${BASE}/health`)).body.status).toBe('healthy');
+  });
+
   it('accepts X-API-Key as well as the bearer token the client sends', async () => {
     const deviceId = uniqueName('TEST-DEVICE');
     const res = await t
@@ -423,6 +437,32 @@ describe('compat 002: the enterprise device OTP service (COMPAT_DEVICE_OTP)', ()
     expect(verifyOperation.responses['400'].content).toEqual({
       'application/json': { schema: { $ref: '#/components/schemas/DeviceOtpErrorDto' } },
     });
+  });
+});
+
+describe('compat 002 under the default per-caller rate limit of the devices routes', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await bootApp({ COMPAT_DEVICE_OTP: 'true', RATE_LIMIT_DEFAULT_PER_MINUTE: '3', RATE_LIMIT_MULTIPLIER: '1' });
+  });
+  afterAll(() => t.close());
+
+  it('answers the request past the limit 429 in the system shape, with Retry-After', async () => {
+    const admin = await createUser(t, { role: 'admin' });
+    const key = await issueApiKey(t, admin, uniqueName('acme'), ['devices:verify']);
+    const verify = () =>
+      t
+        .http()
+        .post(`${BASE}/api/v1/otp/verify`)
+        .set('authorization', `Bearer ${key}`)
+        .send({ device_id: 'TEST-DEVICE-001', otp: 123456 });
+    for (let i = 0; i < 3; i++) expect((await verify()).status).toBe(400);
+    const limited = await verify();
+    expect(limited.status).toBe(429);
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    const message = `Too many requests; retry after ${retryAfter} seconds`;
+    expect(limited.body).toEqual({ success: false, message, data: null, detail: message });
   });
 });
 

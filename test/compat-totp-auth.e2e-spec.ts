@@ -306,6 +306,27 @@ describe('compat 003: the TOTP registration service (COMPAT_TOTP_AUTH)', () => {
   });
 });
 
+describe('compat 003 under the default per-caller rate limit of the devices routes', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await bootApp({ COMPAT_TOTP_AUTH: 'true', RATE_LIMIT_DEFAULT_PER_MINUTE: '3', RATE_LIMIT_MULTIPLIER: '1' });
+  });
+  afterAll(() => t.close());
+
+  it('answers the request past the limit 429 {detail}, with Retry-After', async () => {
+    const admin = await createUser(t, { role: 'admin' });
+    const key = await issueApiKey(t, admin, uniqueName('acme'), ['devices:verify']);
+    const verify = () =>
+      t.http().post(`${BASE}/totp/verify`).set('x-api-key', key).send({ username: 'example_user', otp: '123456' });
+    for (let i = 0; i < 3; i++) expect((await verify()).status).toBe(404);
+    const limited = await verify();
+    expect(limited.status).toBe(429);
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(limited.body).toEqual({ detail: `Too many requests; retry after ${retryAfter} seconds` });
+  });
+});
+
 describe('compat 003 switched off (the default)', () => {
   let t: TestApp;
   beforeAll(async () => {
