@@ -1,6 +1,6 @@
 import { HttpStatus } from '@nestjs/common';
 import type { CompatErrorShape } from '../compat-error-shapes.js';
-import { problemMessage } from '../validation-message.js';
+import { problemMessage } from '../problem-message.js';
 
 /**
  * The TOTP registration service's texts and statuses for the refusals it had (a username
