@@ -43,9 +43,9 @@ export async function setupOtpValidate(ctx) {
   const counters = new Array(CONFIGS).fill(0);
   let next = 0;
   const outcomes = { valid: 0, invalid: 0 };
-  process.once('exit', () => ctx.log(`app-otp-validate outcomes (warm-up included): ${JSON.stringify(outcomes)}`));
   return {
     headers,
+    outcomes,
     autocannon: {
       requests: [
         {

@@ -1,24 +1,31 @@
-// Benchmark runner: measures the built app against a bare Fastify baseline
-// (and optionally pgbench) in the same run. See bench/README.md.
+// Benchmark runner: measures the built app against baselines taken in the same run: a bare
+// Fastify hello world, a bare Fastify + pg device verify, and pgbench -N. See bench/README.md.
 //
 //   npm run bench                       # build, then node bench/run.js
 //   node bench/run.js --baseline-only   # no app: baseline (+ pgbench) only
+//   node bench/run.js --peer bench/peers/<name>.js --peer-url http://host:port [--peer-option k=v ...]
+//                                       # side by side: the adapter's workloads against the peer and this service
 //
 // Environment:
 //   BENCH_DATABASE_URL   admin connection (default postgres://postgres@127.0.0.1:5432/postgres);
 //                        a fresh database otp_bench_<pid> is created from it and dropped afterwards
 //   BENCH_DURATION       seconds per scenario (10)
-//   BENCH_CONNECTIONS    concurrent connections (50)
+//   BENCH_CONNECTIONS    concurrent connections (50; side by side 20)
 //   BENCH_WARMUP         warm-up seconds per scenario (2)
 //   BENCH_PGBENCH        1/0: pgbench -N baseline row (default: on when pgbench is installed)
+//   BENCH_ARGON2         1/0: measure argon2id hashes/s beside login (default 1 when app-login runs)
 //   BENCH_SCENARIOS      comma list of scenario names to run (the reference baseline always runs)
 //   BENCH_STARTUP_TIMEOUT seconds to wait for /health (60)
 //   BENCH_ENTRY          app entry point (default dist/src/main.js)
 //   BENCH_APP_<NAME>     passed to the app as <NAME> (e.g. BENCH_APP_REDIS_URL)
-/* global AbortSignal */
+//   BENCH_LOADGEN_CPUS   pin this process (the load generator) to these CPUs (taskset list, e.g. "1")
+//   BENCH_SERVER_CPUS    start the app and the baseline servers pinned to these CPUs (e.g. "0")
+//   BENCH_PEER, BENCH_PEER_URL, BENCH_PEER_OPTIONS (JSON)   the --peer, --peer-url, --peer-option flags
+//   BENCH_WORKLOADS      side by side: comma list of workloads (default: all the adapter has)
+/* global AbortSignal, setInterval, clearInterval */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,31 +33,89 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { BENCH_ADMIN_PASSWORD } from './keys.js';
+import { addRatios, evaluateTargets, loginLine, REFERENCES, resultsTable } from './report.js';
 import scenarioList, { appEnv as scenarioAppEnv } from './scenarios.js';
+import { adapterContext, loadAdapter, peerOptions, runWorkload, sideBySideTable, WORKLOADS } from './side-by-side.js';
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(benchDir, '..');
 const resultsDir = path.join(benchDir, 'results');
 const appEntry = path.resolve(root, process.env.BENCH_ENTRY || 'dist/src/main.js');
 const baselineEntry = path.join(benchDir, 'baseline-server.js');
+const pgVerifyEntry = path.join(benchDir, 'baseline-pg-verify.js');
+const selfAdapterFile = path.join(benchDir, 'peers', 'self.js');
+const argon2Script = path.join(benchDir, 'argon2-rate.js');
 
-const argv = new Set(process.argv.slice(2));
-if (argv.has('--help') || argv.has('-h')) {
-  console.log('usage: node bench/run.js [--baseline-only]  (settings via BENCH_* env, see the header of bench/run.js)');
+const USAGE = `usage: node bench/run.js [--baseline-only]
+       node bench/run.js --peer bench/peers/<name>.js --peer-url http://host:port [--peer-option name=value ...]
+(settings via BENCH_* env, see the header of bench/run.js and bench/README.md)`;
+
+const { args, peer } = parseCommandLine();
+if (args.help) {
+  console.log(USAGE);
   process.exit(0);
 }
-const baselineOnly = argv.has('--baseline-only');
+const baselineOnly = args.baselineOnly;
+if (Boolean(peer.file) !== Boolean(peer.url)) {
+  console.error(`side by side needs both an adapter (--peer) and its base URL (--peer-url)\n${USAGE}`);
+  process.exit(2);
+}
+const sideBySide = Boolean(peer.file);
+
+/** The flags and the peer settings (flags over BENCH_PEER*); a mistake in them ends the run with the usage. */
+function parseCommandLine() {
+  try {
+    const parsed = parseArgs(process.argv.slice(2));
+    return {
+      args: parsed,
+      peer: {
+        file: parsed.peer ?? process.env.BENCH_PEER ?? null,
+        url: parsed.peerUrl ?? process.env.BENCH_PEER_URL ?? null,
+        options: peerOptions(process.env.BENCH_PEER_OPTIONS, parsed.peerOptions),
+      },
+    };
+  } catch (err) {
+    console.error(`${err.message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+/** --flag value and --flag=value; --peer-option repeats. */
+function parseArgs(list) {
+  const out = { help: false, baselineOnly: false, peerOptions: [] };
+  const valued = { '--peer': 'peer', '--peer-url': 'peerUrl', '--peer-option': 'peerOptions' };
+  for (let i = 0; i < list.length; i++) {
+    const [flag, inline] = list[i].startsWith('--') && list[i].includes('=') ? list[i].split(/=(.*)/s) : [list[i]];
+    if (flag === '--help' || flag === '-h') out.help = true;
+    else if (flag === '--baseline-only') out.baselineOnly = true;
+    else if (valued[flag]) {
+      const value = inline ?? list[++i];
+      if (value === undefined) throw new Error(`${flag} needs a value`);
+      if (flag === '--peer-option') out.peerOptions.push(value);
+      else out[valued[flag]] = value;
+    } else throw new Error(`unknown argument ${list[i]}`);
+  }
+  return out;
+}
 
 const config = {
   adminUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
   duration: positiveInt('BENCH_DURATION', 10),
-  connections: positiveInt('BENCH_CONNECTIONS', 50),
+  // The side-by-side figures of the speed work were taken at 20 (single-process peers).
+  connections: positiveInt('BENCH_CONNECTIONS', sideBySide ? 20 : 50),
   warmup: nonNegativeInt('BENCH_WARMUP', 2),
   startupTimeout: positiveInt('BENCH_STARTUP_TIMEOUT', 60),
   scenarioFilter: (process.env.BENCH_SCENARIOS || '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean),
+  workloadFilter: (process.env.BENCH_WORKLOADS || '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+  loadgenCpus: process.env.BENCH_LOADGEN_CPUS || null,
+  serverCpus: process.env.BENCH_SERVER_CPUS || null,
 };
 
 function positiveInt(name, fallback) {
@@ -85,7 +150,11 @@ function tail(limit = 64 * 1024) {
 }
 
 function startNode(name, script, env) {
-  const child = spawn(process.execPath, [script], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // taskset execs node, so the child's pid is the server's (its /proc figures below).
+  const [bin, argList] = config.serverCpus
+    ? ['taskset', ['-c', config.serverCpus, process.execPath, script]]
+    : [process.execPath, [script]];
+  const child = spawn(bin, argList, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout = tail();
   const stderr = tail();
   child.stdout.setEncoding('utf8').on('data', (d) => stdout.push(d));
@@ -151,6 +220,51 @@ async function waitForHttp(proc, url, timeoutSec) {
     await sleep(250);
   }
   throw new Error(`${proc.name}: ${url} not ready after ${timeoutSec}s (last: ${last})\n${proc.output()}`);
+}
+
+// ---------------------------------------------------------------------------
+// process figures (Linux /proc; null elsewhere)
+// ---------------------------------------------------------------------------
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** Resident set size of a process, MB (VmRSS of /proc/<pid>/status). */
+function rssMb(pid) {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return kb ? Number(kb[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds (user + system) a process has used, all its threads. */
+function cpuSecondsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks; // utime, stime
+  } catch {
+    return null;
+  }
+}
+
+/** Samples a process's RSS every 100 ms until stopped; answers the peak, MB. */
+function rssPeakSampler(pid) {
+  let peak = rssMb(pid);
+  const timer = setInterval(() => {
+    const now = rssMb(pid);
+    if (now !== null && (peak === null || now > peak)) peak = now;
+  }, 100);
+  return () => {
+    clearInterval(timer);
+    return peak;
+  };
+}
+
+/** Pins this process (every thread: autocannon runs in it) to `cpus`. */
+function pinSelf(cpus) {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`BENCH_LOADGEN_CPUS=${cpus}: taskset failed: ${r.stderr || r.error?.message}`);
 }
 
 // ---------------------------------------------------------------------------
@@ -264,17 +378,42 @@ function cannon(opts) {
   return autocannon({ connections: config.connections, ...opts });
 }
 
+/**
+ * Runs autocannon with `opts` and answers its result plus the CPU the load generator (this
+ * process) and the target server used meanwhile, in cores (1 = one core busy all along).
+ */
+async function measured(opts, pid) {
+  const started = process.hrtime.bigint();
+  const ownBefore = process.cpuUsage();
+  const serverBefore = cpuSecondsOf(pid);
+  const r = await cannon(opts);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const own = process.cpuUsage(ownBefore);
+  const serverAfter = cpuSecondsOf(pid);
+  return {
+    r,
+    loadGenCpu: (own.user + own.system) / 1e6 / seconds,
+    serverCpu: serverBefore === null || serverAfter === null ? null : (serverAfter - serverBefore) / seconds,
+  };
+}
+
 async function runScenario(scenario, ctx) {
   const target = ctx.targets[scenario.target];
   if (!target) throw new Error(`scenario ${scenario.name}: unknown or unavailable target "${scenario.target}"`);
   const effective = scenario.setup ? { ...scenario, ...((await scenario.setup(ctx)) ?? {}) } : scenario;
   const opts = requestOptions(effective, target.url);
+  const stopSampling = rssPeakSampler(target.proc.child.pid);
   if (config.warmup > 0) await cannon({ ...opts, duration: config.warmup });
-  const r = await cannon({ ...opts, duration: config.duration });
+  if (effective.outcomes) for (const k of Object.keys(effective.outcomes)) effective.outcomes[k] = 0;
+  const { r, loadGenCpu, serverCpu } = await measured({ ...opts, duration: config.duration }, target.proc.child.pid);
+  const rssPeak = stopSampling();
   if (!target.proc.running) {
     throw new Error(`${target.proc.name} died during ${scenario.name}\n${target.proc.output()}`);
   }
   const failures = r.errors + r.timeouts + (effective.allowNon2xx ? 0 : r.non2xx);
+  if (effective.outcomes?.invalid > 0) {
+    log(`${scenario.name}: ${effective.outcomes.invalid} of the measured answers were not a success`);
+  }
   return {
     name: scenario.name,
     kind: 'http',
@@ -291,6 +430,10 @@ async function runScenario(scenario, ctx) {
     timeouts: r.timeouts,
     non2xx: r.non2xx,
     statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([k, v]) => [k, v.count])),
+    ...(effective.outcomes && { outcomes: { ...effective.outcomes } }),
+    loadGenCpu,
+    serverCpu,
+    rssPeakMb: rssPeak,
     ok: failures === 0,
   };
 }
@@ -329,27 +472,32 @@ function makeContext(targets, env, databaseUrl) {
 // ---------------------------------------------------------------------------
 // output
 // ---------------------------------------------------------------------------
-function printTable(results) {
-  const fmt = (n, digits) => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : '-');
-  const rows = [
-    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'errors/non2xx'],
-    ...results.map((r) => [
-      r.name + (r.ok ? '' : '  (FAILED)'),
-      fmt(r.requestsPerSec, 0),
-      fmt(r.p50, 2),
-      fmt(r.p99, 2),
-      typeof r.ratio === 'number' ? `${r.ratio.toFixed(3)}x` : '-',
-      r.kind === 'http' ? `${r.errors + r.timeouts}/${r.non2xx}` : r.error ? 'error' : '-',
-    ]),
-  ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
-  const line = (row) =>
-    row.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
-  console.log(`\n${line(rows[0])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
-  for (const row of rows.slice(1)) console.log(line(row));
-  console.log(
-    `\n${config.duration}s per scenario, ${config.connections} connections, node ${process.version}, ${os.cpus().length} CPUs`,
+function footer(extra = '', { columns = true } = {}) {
+  const pinning =
+    config.loadgenCpus || config.serverCpus
+      ? `load generator on CPUs ${config.loadgenCpus ?? 'any'}, servers on CPUs ${config.serverCpus ?? 'any'}`
+      : 'no CPU pinning';
+  return (
+    `${config.duration}s per scenario (+${config.warmup}s warm-up), ${config.connections} connections, ` +
+    `node ${process.version}, ${os.cpus().length} CPUs; load generator: autocannon in the runner process` +
+    `${columns ? " (gen cpu = its share of one core during the run, srv cpu = the target server's)" : ''}, ${pinning}${extra}`
   );
+}
+
+function printReport(results, { memory, argon2 }) {
+  console.log(`\n${resultsTable(results)}\n`);
+  const targets = evaluateTargets(results, { memory, connections: config.connections });
+  for (const t of targets) console.log(t.text);
+  const login = loginLine(results, argon2);
+  if (login) console.log(login);
+  const rss = (mb) => (typeof mb === 'number' ? `${mb.toFixed(0)} MB` : 'not measured');
+  console.log(
+    `service RSS: idle ${rss(memory.idleMb)} (after a warm-up, before load), peak under the verify load ` +
+      `${rss(memory.verifyPeakMb)}, peak over the run ${rss(memory.runPeakMb)}`,
+  );
+  console.log(`node: ${process.version}`);
+  console.log(`\n${footer()}`);
+  return targets;
 }
 
 function gitCommit() {
@@ -357,7 +505,7 @@ function gitCommit() {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-function writeResults(results, date) {
+function writeResults(date, fields) {
   mkdirSync(resultsDir, { recursive: true });
   const report = {
     date: date.toISOString(),
@@ -369,8 +517,10 @@ function writeResults(results, date) {
     duration: config.duration,
     connections: config.connections,
     warmup: config.warmup,
+    loadgenCpus: config.loadgenCpus,
+    serverCpus: config.serverCpus,
     baselineOnly,
-    results,
+    ...fields,
   };
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const file = path.join(resultsDir, `${date.toISOString().replace(/[:.]/g, '-')}.json`);
@@ -421,15 +571,80 @@ function appEnvOverrides() {
   return env;
 }
 
+/** Starts the app on a free port against the bench database; answers { env, target }. */
+async function startApp(databaseUrl) {
+  const port = await freePort();
+  const env = {
+    ...baseEnv(),
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    DATABASE_SSL: 'false',
+    JWT_SECRET: random(32),
+    ENCRYPTION_KEYS: random(32),
+    MASTER_SECRETS: random(32),
+    LOG_LEVEL: 'warn',
+    DOCS_ENABLED: 'false',
+    ...appEnvOverrides(),
+  };
+  const proc = startNode('app', appEntry, env);
+  const target = { url: `http://127.0.0.1:${port}`, proc };
+  await waitForHttp(proc, `${target.url}/health`, config.startupTimeout);
+  return { env, target };
+}
+
+/** A short load on /health, a pause, then the app's RSS: its idle footprint once warm. */
+async function idleRss(target) {
+  await cannon({ url: `${target.url}/health`, connections: 10, duration: Math.max(1, config.warmup) });
+  await sleep(1000);
+  return rssMb(target.proc.child.pid);
+}
+
+/** argon2id hashes/s with the service's hasher, in a process of its own while nothing else runs. */
+async function measureArgon2() {
+  const seconds = Math.min(config.duration, 5);
+  const out = await exec(process.execPath, [argon2Script, String(seconds)]);
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+async function runPgbenchRow(pgbench, databaseUrl) {
+  log(`running pgbench -N (${pgbench.bin}) for ${config.duration}s`);
+  try {
+    const r = await runPgbench(pgbench.bin, databaseUrl, config.duration);
+    return {
+      name: REFERENCES.pgbench,
+      kind: 'pgbench',
+      requestsPerSec: r.tps,
+      p50: null,
+      p99: null,
+      latencyAvg: r.latencyAvg,
+      clients: r.clients,
+      threads: r.threads,
+      ok: true,
+    };
+  } catch (err) {
+    if (pgbench.required) throw err;
+    log(`pgbench failed (ignored, BENCH_PGBENCH not set): ${err.message}`);
+    return { name: REFERENCES.pgbench, kind: 'pgbench', requestsPerSec: null, ok: true, error: err.message };
+  }
+}
+
 async function main() {
+  if (config.loadgenCpus) pinSelf(config.loadgenCpus);
+  return sideBySide ? mainSideBySide() : mainScenarios();
+}
+
+async function mainScenarios() {
   const date = new Date();
   const reference = scenarioList.find((s) => s.reference);
   if (!reference) throw new Error('bench/scenarios.js: no scenario has reference: true');
   let scenarios = scenarioList.filter(
     (s) => s === reference || !config.scenarioFilter.length || config.scenarioFilter.includes(s.name),
   );
-  if (baselineOnly) scenarios = scenarios.filter((s) => s.target !== 'app');
-  const needsApp = scenarios.some((s) => s.target === 'app');
+  if (baselineOnly) scenarios = scenarios.filter((s) => s.target === 'baseline');
+  const needsApp = scenarios.some((s) => s.target !== 'baseline');
+  const needsPgVerify = scenarios.some((s) => s.target === 'pgVerify');
   const pgbench = pgbenchSetting();
   const needsDb = needsApp || Boolean(pgbench);
 
@@ -439,9 +654,9 @@ async function main() {
   if (needsDb) await createDatabase();
   const databaseUrl = needsDb ? benchDatabaseUrl() : null;
 
-  // Start both servers in parallel.
+  // The Fastify baseline and the app start in parallel; the pg verify baseline needs the
+  // schema, which the app migrates on start.
   const targets = {};
-  const starting = [];
   const basePort = await freePort();
   const baseProc = startNode('baseline', baselineEntry, {
     ...baseEnv(),
@@ -450,35 +665,40 @@ async function main() {
     PORT: String(basePort),
   });
   targets.baseline = { url: `http://127.0.0.1:${basePort}`, proc: baseProc };
-  starting.push(waitForHttp(baseProc, `${targets.baseline.url}/`, config.startupTimeout));
-
+  const baseReady = waitForHttp(baseProc, `${targets.baseline.url}/`, config.startupTimeout);
   let appEnvironment = null;
   if (needsApp) {
-    const appPort = await freePort();
-    appEnvironment = {
+    const app = await startApp(databaseUrl);
+    appEnvironment = app.env;
+    targets.app = app.target;
+  }
+  await baseReady;
+  if (needsPgVerify) {
+    const port = await freePort();
+    const proc = startNode('pg-verify', pgVerifyEntry, {
       ...baseEnv(),
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
-      PORT: String(appPort),
+      PORT: String(port),
       DATABASE_URL: databaseUrl,
-      DATABASE_SSL: 'false',
-      JWT_SECRET: random(32),
-      ENCRYPTION_KEYS: random(32),
-      MASTER_SECRETS: random(32),
-      LOG_LEVEL: 'warn',
-      DOCS_ENABLED: 'false',
-      ...appEnvOverrides(),
-    };
-    const appProc = startNode('app', appEntry, appEnvironment);
-    targets.app = { url: `http://127.0.0.1:${appPort}`, proc: appProc };
-    starting.push(waitForHttp(appProc, `${targets.app.url}/health`, config.startupTimeout));
+      MASTER_SECRETS: appEnvironment.MASTER_SECRETS,
+    });
+    targets.pgVerify = { url: `http://127.0.0.1:${port}`, proc };
+    await waitForHttp(proc, `${targets.pgVerify.url}/`, config.startupTimeout);
   }
-  await Promise.all(starting);
   log(
     `servers ready: ${Object.entries(targets)
       .map(([k, t]) => `${k}=${t.url}`)
       .join(' ')}`,
   );
+
+  const memory = { idleMb: null, verifyPeakMb: null, runPeakMb: null };
+  let stopRunSampling = () => null;
+  if (targets.app) {
+    memory.idleMb = await idleRss(targets.app);
+    log(`app idle RSS after warm-up: ${memory.idleMb?.toFixed(0)} MB`);
+    stopRunSampling = rssPeakSampler(targets.app.proc.child.pid);
+  }
 
   const ctx = makeContext(targets, appEnvironment ?? {}, databaseUrl);
   const results = [];
@@ -486,41 +706,87 @@ async function main() {
     log(`running ${scenario.name} (${config.warmup}s warm-up + ${config.duration}s)`);
     results.push(await runScenario(scenario, ctx));
   }
+  memory.runPeakMb = stopRunSampling();
+  memory.verifyPeakMb = results.find((r) => r.name === 'app-devices-verify')?.rssPeakMb ?? null;
 
-  // The HTTP servers are idle from here on; stop them before pgbench.
+  // The HTTP servers are idle from here on; stop them before argon2 and pgbench.
   await Promise.all([...children].map(stopChild));
 
-  if (pgbench) {
-    log(`running pgbench -N (${pgbench.bin}) for ${config.duration}s`);
-    try {
-      const r = await runPgbench(pgbench.bin, databaseUrl, config.duration);
-      results.push({
-        name: 'pgbench -N (tps)',
-        kind: 'pgbench',
-        requestsPerSec: r.tps,
-        p50: null,
-        p99: null,
-        latencyAvg: r.latencyAvg,
-        clients: r.clients,
-        threads: r.threads,
-        ok: true,
-      });
-    } catch (err) {
-      if (pgbench.required) throw err;
-      log(`pgbench failed (ignored, BENCH_PGBENCH not set): ${err.message}`);
-      results.push({ name: 'pgbench -N (tps)', kind: 'pgbench', requestsPerSec: null, ok: true, error: err.message });
-    }
+  let argon2 = null;
+  const argon2Flag = process.env.BENCH_ARGON2;
+  if (argon2Flag !== '0' && (argon2Flag === '1' || results.some((r) => r.name === 'app-login'))) {
+    log("measuring argon2id hashes/s (the service's hasher)");
+    argon2 = await measureArgon2();
   }
+  if (pgbench) results.push(await runPgbenchRow(pgbench, databaseUrl));
 
-  const refRps = results.find((r) => r.reference)?.requestsPerSec;
-  for (const r of results) r.ratio = typeof r.requestsPerSec === 'number' && refRps ? r.requestsPerSec / refRps : null;
-
-  printTable(results);
-  writeResults(results, date);
+  addRatios(results);
+  const targetLines = printReport(results, { memory, argon2 });
+  writeResults(date, { results, memory, argon2, targets: targetLines });
 
   const failed = results.filter((r) => !r.ok);
   if (failed.length) {
     log(`FAILED scenarios (errors, timeouts or unexpected non-2xx): ${failed.map((r) => r.name).join(', ')}`);
+    return 1;
+  }
+  return 0;
+}
+
+/** The adapter's workloads against the peer and against this service, one after the other, same load generator. */
+async function mainSideBySide() {
+  const date = new Date();
+  const peerAdapter = await loadAdapter(peer.file);
+  const selfAdapter = await loadAdapter(selfAdapterFile);
+  const names = Object.keys(WORKLOADS).filter(
+    (n) => (!config.workloadFilter.length || config.workloadFilter.includes(n)) && peerAdapter.workloads[n],
+  );
+  const unknown = config.workloadFilter.filter((n) => !(n in WORKLOADS));
+  if (unknown.length) throw new Error(`BENCH_WORKLOADS: unknown ${unknown.join(', ')}`);
+  if (names.length === 0) throw new Error(`${peer.file}: none of the selected workloads is described`);
+  if (!existsSync(appEntry)) {
+    throw new Error(`${path.relative(root, appEntry)} not found: run "npm run build" first (or use npm run bench)`);
+  }
+  await createDatabase();
+  const { target } = await startApp(benchDatabaseUrl());
+  log(`this service at ${target.url}; peer "${peerAdapter.name}" at ${peer.url}`);
+  const selfCtx = adapterContext(target.url, {
+    options: { adminUsername: 'admin', adminPassword: BENCH_ADMIN_PASSWORD },
+    log,
+    label: 'this service',
+  });
+  const peerCtx = adapterContext(peer.url, { options: peer.options, log, label: `peer ${peerAdapter.name}` });
+
+  const rows = [];
+  for (const name of names) {
+    const row = { workload: name, peer: null, self: null };
+    const run = (adapter, ctx) =>
+      runWorkload({
+        name,
+        workload: adapter.workloads[name],
+        ctx,
+        cannon,
+        warmup: config.warmup,
+        duration: config.duration,
+        connections: config.connections,
+      });
+    log(`${name}: peer (${config.warmup}s warm-up + ${config.duration}s)`);
+    row.peer = await run(peerAdapter, peerCtx);
+    if (selfAdapter.workloads[name]) {
+      log(`${name}: this service (${config.warmup}s warm-up + ${config.duration}s)`);
+      row.self = await run(selfAdapter, selfCtx);
+    }
+    if (!target.proc.running) throw new Error(`the app died during ${name}\n${target.proc.output()}`);
+    rows.push(row);
+  }
+  await Promise.all([...children].map(stopChild));
+
+  console.log(`\n${sideBySideTable(rows, peerAdapter.name)}\n`);
+  console.log("ratio = this service's req/s over the peer's; valid = answers the adapter's check accepted");
+  console.log(footer(`; peer ${peer.url} (${path.relative(root, path.resolve(peer.file))})`, { columns: false }));
+  writeResults(date, { sideBySide: { peer: peerAdapter.name, peerUrl: peer.url, adapter: peer.file, rows } });
+  const failed = rows.flatMap((r) => [r.peer, r.self]).filter((r) => r && !r.ok);
+  if (failed.length) {
+    log(`FAILED (errors, timeouts or non-2xx): ${failed.map((r) => `${r.workload} on ${r.side}`).join(', ')}`);
     return 1;
   }
   return 0;

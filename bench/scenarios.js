@@ -3,7 +3,8 @@
 //
 // A scenario:
 //   name        short unique id, shown in the table (filter with BENCH_SCENARIOS=a,b)
-//   target      'baseline' (bench/baseline-server.js) or 'app' (node dist/src/main.js)
+//   target      'baseline' (bench/baseline-server.js), 'app' (node dist/src/main.js) or
+//               'pgVerify' (bench/baseline-pg-verify.js, started once the app has migrated)
 //   method      HTTP method (default GET)
 //   path        request path on the target, e.g. '/health'
 //   headers     request headers
@@ -13,7 +14,9 @@
 //   autocannon  extra options passed to autocannon as-is (e.g. `requests: [...]`
 //               for per-request bodies, `setupClient`), see its README
 //   setup       async (ctx) => overrides | undefined — runs once before warm-up;
-//               whatever it returns is merged into the scenario (headers, body, ...)
+//               whatever it returns is merged into the scenario (headers, body, ...);
+//               an `outcomes` object among them ({ valid, invalid } counted by its own
+//               onResponse) is reset after the warm-up and reported with the result
 //
 // ctx passed to setup:
 //   ctx.url(target, path)                        absolute URL
@@ -28,8 +31,9 @@
 // export `appEnv` below, or set BENCH_APP_<NAME>=value when running the bench.
 
 import { setupAuditLogsFiltered, setupMetricsSystem } from './audit-metrics.js';
-import { setupDeviceRead, setupDeviceVerify } from './devices.js';
+import { setupDeviceRead, setupDeviceVerify, setupPgVerify } from './devices.js';
 import { BENCH_ADMIN_PASSWORD, setupKeysHot, setupKeysSpread } from './keys.js';
+import { setupOtpCodes } from './otp-codes.js';
 import { setupOtpValidate } from './otp-validate.js';
 
 /** Merged into the app's environment (values must be strings). */
@@ -91,6 +95,15 @@ export default [
     setup: setupDeviceVerify,
   },
   {
+    // The same load on bare Fastify + pg: the same HMAC work and ONE named prepared statement
+    // (claim + audit record), right after the service's run; see bench/baseline-pg-verify.js.
+    name: 'baseline-pg-verify',
+    target: 'pgVerify',
+    method: 'POST',
+    path: '/api/v1/devices/verify',
+    setup: setupPgVerify,
+  },
+  {
     // API key check (hashed-key lookup) plus one device read: authentication's share of a light request.
     name: 'app-devices-read',
     target: 'app',
@@ -105,6 +118,15 @@ export default [
     method: 'POST',
     path: '/api/v1/otp/validate',
     setup: setupOtpValidate,
+  },
+  {
+    // JWT + session check, 100 TOTP configurations read and decrypted, 100 codes, the
+    // generate events recorded: an authenticator screen of a person with 100 accounts.
+    name: 'app-otp-codes-100',
+    target: 'app',
+    method: 'GET',
+    path: '/api/v1/otp/codes',
+    setup: setupOtpCodes,
   },
   {
     // API key check, then one transaction: the atomic use (UPDATE ... RETURNING + usage event

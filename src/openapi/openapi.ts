@@ -4,6 +4,8 @@ import { ERROR_CODES } from '#src/common/problem.js';
 import { PUBLIC_EXTENSION } from '#src/common/public.decorator.js';
 import type { AppConfig } from '#src/config/config.types.js';
 
+type OperationObject = NonNullable<OpenAPIObject['paths'][string]['get']>;
+
 export const SECURITY = { jwt: 'jwt', apiKeyHeader: 'api-key', apiKeyBearer: 'api-key-bearer' } as const;
 
 const DESCRIPTION = `Issues, stores and checks one-time passwords (TOTP, RFC 6238; HOTP, RFC 4226).
@@ -119,10 +121,16 @@ function withProblemDetails(document: OpenAPIObject): OpenAPIObject {
     },
     content: problem.content,
   };
-  for (const pathItem of Object.values(document.paths)) {
+  for (const [path, pathItem] of Object.entries(document.paths)) {
+    // A replaced system's routes answer errors in that system's shape, as their decorators declare.
+    const ownErrors = !path.startsWith('/compat/');
     for (const method of ['get', 'put', 'post', 'patch', 'delete'] as const) {
       const operation = pathItem[method];
       if (!operation) continue;
+      if (!ownErrors) {
+        markSecurity(operation);
+        continue;
+      }
       // Every route reads the database (authentication does) except the service info.
       if (operation.operationId !== 'getServiceInfo') operation.responses['503'] ??= databaseUnavailable;
       for (const status of Object.keys(operation.responses)) {
@@ -146,17 +154,21 @@ function withProblemDetails(document: OpenAPIObject): OpenAPIObject {
           badRequest.description = `${badRequest.description ?? 'VALIDATION_FAILED'}; ${refused}`;
         }
       }
-      // Authentication is the default: public routes say so explicitly, the rest need a token.
-      const extensible = operation as typeof operation & { [PUBLIC_EXTENSION]?: boolean };
-      if (extensible[PUBLIC_EXTENSION]) {
-        operation.security = [];
-        delete extensible[PUBLIC_EXTENSION];
-      } else {
-        operation.security ??= [{ [SECURITY.jwt]: [] }];
-      }
+      markSecurity(operation);
       operation.responses['4XX'] ??= problem;
       operation.responses['5XX'] ??= problem;
     }
   }
   return document;
+}
+
+/** Authentication is the default: public routes say so explicitly, the rest need a token. */
+function markSecurity(operation: OperationObject): void {
+  const extensible = operation as OperationObject & { [PUBLIC_EXTENSION]?: boolean };
+  if (extensible[PUBLIC_EXTENSION]) {
+    operation.security = [];
+    delete extensible[PUBLIC_EXTENSION];
+  } else {
+    operation.security ??= [{ [SECURITY.jwt]: [] }];
+  }
 }
