@@ -486,6 +486,82 @@ describe('compatibility with the replaced OTP microservice (COMPAT_OTP_MICROSERV
       expect(next.body.id).toBe(3); // numbers are never reused
     });
 
+    it('numbers configurations first seen by concurrent requests once, the same for every answer', async () => {
+      const gina = await createUser(t);
+      for (const name of ['a', 'b', 'c']) {
+        await t.http().post('/api/v1/otp/configs').set(gina.auth).send({ name }).expect(201);
+      }
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, () => t.http().get(`${BASE}/otp/configs/`).set(gina.auth)),
+      );
+      const numbering = answers.map((res) => {
+        expect(res.status).toBe(200);
+        return Object.fromEntries(res.body.map((c: { id: number; name: string }) => [c.name, c.id]));
+      });
+      for (const seen of numbering) expect(seen).toEqual(numbering[0]);
+      expect(Object.values(numbering[0]).sort()).toEqual([1, 2, 3]);
+    });
+
+    it('consumes an HOTP counter with counter_increment, as the own generate does', async () => {
+      const hal = await createUser(t);
+      await t
+        .http()
+        .post(`${BASE}/otp/configs/`)
+        .set(hal.auth)
+        .send({ name: 'Token', otp_type: 'hotp', secret: BACKUP_SECRET, counter: 5 })
+        .expect(200);
+      const res = await t
+        .http()
+        .post(`${BASE}/otp/generate`)
+        .set(hal.auth)
+        .send({ config_id: 1, counter_increment: true });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body).toEqual({
+        otp_code: hotp(BACKUP_SECRET, 5),
+        config_id: 1,
+        otp_type: 'hotp',
+        counter: 5,
+        next_counter: 6,
+        generated_at: START.toISOString(),
+      });
+      const stored = await t.http().get(`${BASE}/otp/configs/1`).set(hal.auth).expect(200);
+      expect(stored.body.counter).toBe(6);
+    });
+
+    it('refuses a form body over the body limit with 413', async () => {
+      const res = await t
+        .http()
+        .post(`${BASE}/token`)
+        .type('form')
+        .send(`username=${'a'.repeat(t.config.bodyLimitBytes)}&password=x`);
+      expect(res.status).toBe(413);
+      expect(res.body).toEqual({ detail: expect.any(String) });
+    });
+
+    it('documents its routes under a tag of their own', async () => {
+      const { body } = await t.http().get('/docs/openapi.json').expect(200);
+      const tagged = Object.entries(body.paths as Record<string, Record<string, { tags?: string[] }>>)
+        .filter(([, operations]) =>
+          Object.values(operations).some((op) => op.tags?.includes('compat: otp-microservice')),
+        )
+        .map(([path]) => path);
+      expect(tagged).toEqual(
+        expect.arrayContaining([
+          `${BASE}/token`,
+          `${BASE}/users`,
+          `${BASE}/users/me`,
+          `${BASE}/otp/configs`,
+          `${BASE}/otp/configs/{config_id}`,
+          `${BASE}/otp/bulk/generate`,
+          `${BASE}/audit/logs`,
+          `${BASE}/users/me/mfa/disable`,
+        ]),
+      );
+      expect(Object.keys(body.paths[`${BASE}/token`].post.requestBody.content)).toContain(
+        'application/x-www-form-urlencoded',
+      );
+    });
+
     it('answers FastAPI details to refused callers, and audits the refusals', async () => {
       const anonymous = await t.http().get(`${BASE}/users/me/`);
       expect(anonymous.status).toBe(401);
@@ -570,7 +646,7 @@ describe('compatibility with the replaced OTP microservice (COMPAT_OTP_MICROSERV
       expect(lockout.n).toBe(1);
     });
 
-    it('turns MFA on after a step-up, then asks /token for the mfa_code', async () => {
+    it('turns MFA on after a step-up, asks /token for the mfa_code, and turns it off with password and code', async () => {
       const erin = await createUser(t);
       const refused = await t.http().post(`${BASE}/users/me/mfa/enable`).set(erin.auth);
       expect(refused.status).toBe(403);
@@ -604,10 +680,23 @@ describe('compatibility with the replaced OTP microservice (COMPAT_OTP_MICROSERV
         .send({ username: erin.username, password: PASSWORD, mfa_code: totp(enabled.body.mfa_secret, clock.now()) });
       expect(withCode.status, JSON.stringify(withCode.body)).toBe(200);
       expect(withCode.body.token_type).toBe('bearer');
+
+      const session = { authorization: `Bearer ${withCode.body.access_token}` };
+      await stepUp(t, { auth: session }, verified.body.recovery_codes[0]);
+      clock.advance(30_000);
+      const disabled = await t
+        .http()
+        .post(`${BASE}/users/me/mfa/disable`)
+        .set(session)
+        .send({ password: PASSWORD, mfa_code: totp(enabled.body.mfa_secret, clock.now()) });
+      expect(disabled.status, JSON.stringify(disabled.body)).toBe(200);
+      expect(disabled.body).toEqual({ mfa_enabled: false, message: 'MFA disabled' });
+      const me = await t.http().get(`${BASE}/users/me/`).set(session).expect(200);
+      expect(me.body.mfa_enabled).toBe(false);
       clock.set(START);
     });
 
-    it('limits /otp/validate with the same named limit as the own route', async () => {
+    it('locks a configuration after ten wrong codes and limits /otp/validate to 20 a minute, as the own route', async () => {
       const limited = await bootApp({ COMPAT_OTP_MICROSERVICE: 'true', RATE_LIMIT_MULTIPLIER: '1' }, { clock });
       try {
         const frank = await createUser(limited);
@@ -621,8 +710,8 @@ describe('compatibility with the replaced OTP microservice (COMPAT_OTP_MICROSERV
             .send({ config_id: 1, otp_code: '000000' });
           statuses.push(res.status);
         }
-        expect(statuses.slice(0, 10).every((s) => s === 200)).toBe(true);
-        expect(statuses.at(-1)).toBe(429);
+        // Ten wrong codes lock the configuration (the service's lock), the 21st request is over the limit.
+        expect(statuses).toEqual([...Array(10).fill(200), ...Array(10).fill(423), 429]);
       } finally {
         await limited.close();
       }

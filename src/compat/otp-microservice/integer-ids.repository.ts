@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 
 /** Postgres: the row a foreign key names is gone (a configuration deleted meanwhile). */
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -8,8 +8,8 @@ const FOREIGN_KEY_VIOLATION = '23503';
 /**
  * The integer ids the replaced microservice's clients use, mapped to the service's uuids:
  * users by one global number, OTP configurations by a number per owner. A number is given
- * the first time an object is answered through these routes, in one statement (concurrent
- * first sights agree on one), and never reused. Only objects a service has already answered
+ * the first time an object is answered through these routes (concurrent first sights agree
+ * on one) and never reused: a deleted configuration's number stays spent. Only objects a service has already answered
  * to their owner are numbered, so a number never names another person's object.
  */
 @Injectable()
@@ -18,15 +18,16 @@ export class IntegerIdsRepository {
 
   /** The user's number, given now if it has none. */
   async userNumber(userId: string): Promise<number> {
-    const rows: Array<{ number: number }> = await this.dataSource.query(
-      `WITH given AS (
-         INSERT INTO compat_user_numbers (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING RETURNING number
-       )
-       SELECT number FROM given UNION ALL SELECT number FROM compat_user_numbers WHERE user_id = $1`,
+    const existing = (await this.existingUserNumbers([userId])).get(userId);
+    if (existing !== undefined) return existing;
+    // Only when missing: a conflicting insert would still draw (and waste) a number.
+    await this.dataSource.query(
+      `INSERT INTO compat_user_numbers (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING`,
       [userId],
     );
-    // A concurrent first sight committed after this statement's snapshot: its number is there now.
-    return rows[0]?.number ?? (await this.existingUserNumbers([userId])).get(userId)!;
+    const given = (await this.existingUserNumbers([userId])).get(userId);
+    if (given === undefined) throw new Error('the user has no number after numbering it');
+    return given;
   }
 
   /** Numbers users already have (an audit record's actor may never have used these routes). */
@@ -62,49 +63,65 @@ export class IntegerIdsRepository {
    * the owner's sequence to those without, in the order given (oldest first reads best).
    */
   async configNumbers(ownerId: string, configIds: string[]): Promise<Map<string, number>> {
-    const numbers = await this.existingConfigNumbers(ownerId, configIds);
-    for (const configId of new Set(configIds)) {
-      if (numbers.has(configId)) continue;
-      const number = await this.giveConfigNumber(ownerId, configId);
-      if (number !== null) numbers.set(configId, number);
-    }
-    return numbers;
+    const wanted = [...new Set(configIds)];
+    const known = await this.existingConfigNumbers(this.dataSource.manager, ownerId, wanted);
+    if (known.size === wanted.length) return known;
+    return this.dataSource.transaction(async (manager) => {
+      // One numbering per owner at a time: a concurrent first sight waits here, then finds the
+      // numbers given, so none is drawn twice or wasted.
+      await manager.query(
+        `INSERT INTO compat_config_counters (owner_id, last_number) VALUES ($1, 0) ON CONFLICT (owner_id) DO NOTHING`,
+        [ownerId],
+      );
+      const [counter]: Array<{ last_number: number }> = await manager.query(
+        `SELECT last_number FROM compat_config_counters WHERE owner_id = $1 FOR UPDATE`,
+        [ownerId],
+      );
+      const numbers = await this.existingConfigNumbers(manager, ownerId, wanted);
+      let last = counter.last_number;
+      for (const configId of wanted) {
+        if (numbers.has(configId) || !(await this.numberConfig(manager, ownerId, configId, last + 1))) continue;
+        numbers.set(configId, ++last);
+      }
+      await manager.query(`UPDATE compat_config_counters SET last_number = $2 WHERE owner_id = $1`, [ownerId, last]);
+      return numbers;
+    });
   }
 
-  private async existingConfigNumbers(ownerId: string, configIds: string[]): Promise<Map<string, number>> {
+  private async existingConfigNumbers(
+    manager: EntityManager,
+    ownerId: string,
+    configIds: string[],
+  ): Promise<Map<string, number>> {
     if (configIds.length === 0) return new Map();
-    const rows: Array<{ config_id: string; number: number }> = await this.dataSource.query(
+    const rows: Array<{ config_id: string; number: number }> = await manager.query(
       `SELECT config_id, number FROM compat_config_numbers WHERE owner_id = $1 AND config_id = ANY($2::uuid[])`,
       [ownerId, configIds],
     );
     return new Map(rows.map((r) => [r.config_id, r.number]));
   }
 
-  /**
-   * Moves the owner's counter and numbers the configuration in one statement; the counter's
-   * row lock orders concurrent callers. Null when the configuration was deleted meanwhile.
-   */
-  private async giveConfigNumber(ownerId: string, configId: string): Promise<number | null> {
+  /** Numbers one configuration; false when it was deleted meanwhile (and nothing is written). */
+  private async numberConfig(
+    manager: EntityManager,
+    ownerId: string,
+    configId: string,
+    number: number,
+  ): Promise<boolean> {
+    await manager.query('SAVEPOINT number_config');
     try {
-      const rows: Array<{ number: number }> = await this.dataSource.query(
-        `WITH counter AS (
-           INSERT INTO compat_config_counters AS c (owner_id, last_number) VALUES ($1, 1)
-           ON CONFLICT (owner_id) DO UPDATE SET last_number = c.last_number + 1
-           RETURNING last_number
-         ), given AS (
-           INSERT INTO compat_config_numbers (config_id, owner_id, number)
-           SELECT $2::uuid, $1::uuid, last_number FROM counter
-           ON CONFLICT (config_id) DO NOTHING RETURNING number
-         )
-         SELECT number FROM given
-         UNION ALL SELECT number FROM compat_config_numbers WHERE config_id = $2 AND owner_id = $1`,
-        [ownerId, configId],
-      );
-      return rows[0]?.number ?? (await this.existingConfigNumbers(ownerId, [configId])).get(configId) ?? null;
+      await manager.query(`INSERT INTO compat_config_numbers (config_id, owner_id, number) VALUES ($1, $2, $3)`, [
+        configId,
+        ownerId,
+        number,
+      ]);
+      await manager.query('RELEASE SAVEPOINT number_config');
+      return true;
     } catch (error) {
-      const code = (error as QueryFailedError & { driverError?: { code?: string } }).driverError?.code;
-      if (error instanceof QueryFailedError && code === FOREIGN_KEY_VIOLATION) return null;
-      throw error;
+      const code = (error as { driverError?: { code?: string } }).driverError?.code;
+      if (!(error instanceof QueryFailedError) || code !== FOREIGN_KEY_VIOLATION) throw error;
+      await manager.query('ROLLBACK TO SAVEPOINT number_config');
+      return false;
     }
   }
 }
