@@ -5,17 +5,18 @@ import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { ApiLockedResponse } from '#src/common/locked-response.decorator.js';
 import { RateLimit } from '#src/common/rate-limit/rate-limit.policies.js';
 import { COMPAT_PATHS } from '#src/compat/compat-paths.js';
-import type { MyMetricsDto } from '#src/metrics/dto/metrics.dto.js';
 import { OtpStatsDto, RecentEventsQueryDto } from '#src/otp-configs/dto/otp-codes.dto.js';
 import { CreateOtpConfigDto, UpdateOtpConfigDto } from '#src/otp-configs/dto/otp-config.dto.js';
 import {
   CreatedMicroserviceOtpConfigDto,
   MessageDto,
   MicroserviceBulkDto,
+  MicroserviceEnhancedStatsDto,
   MicroserviceEventDto,
   MicroserviceGenerateDto,
   MicroserviceGeneratedDto,
   MicroserviceOtpConfigDto,
+  MicroserviceUserMetricsDto,
   MicroserviceValidateDto,
   MicroserviceValidationDto,
   SkipLimitQueryDto,
@@ -114,7 +115,8 @@ export class OtpMicroserviceOtpController {
 
   @Get('otp/stats/enhanced')
   @ApiOperation({ summary: 'Totals, the success rate as a percentage and the last 7 days' })
-  enhancedStats(@CurrentUser() me: UserPrincipal): ReturnType<OtpMicroserviceService['enhancedStats']> {
+  @ApiOkResponse({ type: MicroserviceEnhancedStatsDto })
+  enhancedStats(@CurrentUser() me: UserPrincipal): Promise<MicroserviceEnhancedStatsDto> {
     return this.service.enhancedStats(me);
   }
 
@@ -130,7 +132,8 @@ export class OtpMicroserviceOtpController {
 
   @Get('user/metrics')
   @ApiOperation({ summary: 'Your figures (as GET /api/v1/metrics/me), the success rate as a percentage' })
-  userMetrics(@CurrentUser() me: UserPrincipal): Promise<MyMetricsDto> {
+  @ApiOkResponse({ type: MicroserviceUserMetricsDto })
+  userMetrics(@CurrentUser() me: UserPrincipal): Promise<MicroserviceUserMetricsDto> {
     return this.service.userMetrics(me);
   }
 }

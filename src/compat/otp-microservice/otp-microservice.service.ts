@@ -7,9 +7,8 @@ import { MfaService } from '#src/auth/mfa.service.js';
 import { alreadyAudited, unauthenticated } from '#src/common/auth/auth-errors.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
-import type { MyMetricsDto } from '#src/metrics/dto/metrics.dto.js';
 import { MetricsService } from '#src/metrics/metrics.service.js';
-import type { EnhancedOtpStatsDto, OtpStatsDto } from '#src/otp-configs/dto/otp-codes.dto.js';
+import type { OtpStatsDto } from '#src/otp-configs/dto/otp-codes.dto.js';
 import type { CreateOtpConfigDto, UpdateOtpConfigDto } from '#src/otp-configs/dto/otp-config.dto.js';
 import { OtpCodesService } from '#src/otp-configs/otp-codes.service.js';
 import { configNotFound, OtpConfigsService } from '#src/otp-configs/otp-configs.service.js';
@@ -22,6 +21,7 @@ import type {
   MicroserviceAuditLogDto,
   MicroserviceBulkDto,
   MicroserviceBulkItemDto,
+  MicroserviceEnhancedStatsDto,
   MicroserviceEventDto,
   MicroserviceGenerateDto,
   MicroserviceGeneratedDto,
@@ -29,6 +29,7 @@ import type {
   MicroserviceOtpConfigDto,
   MicroserviceSystemMetricsDto,
   MicroserviceUserDto,
+  MicroserviceUserMetricsDto,
   MicroserviceValidateDto,
   MicroserviceValidationDto,
   SkipLimitQueryDto,
@@ -163,9 +164,7 @@ export class OtpMicroserviceService {
   }
 
   /** As the service's, with the success rate as a percentage and the failures counted. */
-  async enhancedStats(
-    me: UserPrincipal,
-  ): Promise<Omit<EnhancedOtpStatsDto, 'success_rate'> & { failed_validations: number; success_rate: number | null }> {
+  async enhancedStats(me: UserPrincipal): Promise<MicroserviceEnhancedStatsDto> {
     const stats = await this.events.enhancedStats(me);
     return {
       ...stats,
@@ -181,7 +180,7 @@ export class OtpMicroserviceService {
     return events.map((e) => toMicroserviceEvent(e, e.config_id ? (numbers.get(e.config_id) ?? null) : null));
   }
 
-  async userMetrics(me: UserPrincipal): Promise<MyMetricsDto> {
+  async userMetrics(me: UserPrincipal): Promise<MicroserviceUserMetricsDto> {
     const metrics = await this.metrics.forUser(me.userId);
     return { ...metrics, success_rate: percentage(metrics.success_rate) };
   }

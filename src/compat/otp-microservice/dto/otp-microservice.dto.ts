@@ -5,9 +5,13 @@ import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, 
 import { LoginDto } from '#src/auth/dto/auth.dto.js';
 import { IsOtpCode, IsPresentedPassword, INT4_MAX } from '#src/common/validators.js';
 import { MAX_PAGE_SIZE } from '#src/common/pagination.dto.js';
+import { DailyUsageDto } from '#src/metrics/dto/metrics.dto.js';
+import { DailyOtpStatsDto, OtpStatsDto } from '#src/otp-configs/dto/otp-codes.dto.js';
 import { OTP_TYPES } from '#src/otp-configs/dto/otp-config.dto.js';
 import type { OtpAlgorithm } from '#src/otp/otp-engine.js';
 import type { OtpType } from '#src/otp/otpauth-uri.js';
+
+const PERCENT = 'Percent of validations that succeeded (two decimals); null without any';
 
 /** The replaced system's integer ids (see IntegerIdsRepository). */
 const IntegerId = (description: string): PropertyDecorator =>
@@ -213,11 +217,25 @@ export class MicroserviceSystemMetricsDto {
   @ApiProperty() total_validations: number;
   @ApiProperty() successful_validations: number;
   @ApiProperty() failed_validations: number;
-  @ApiProperty({ nullable: true, type: Number, description: 'Percent of validations that succeeded' })
+  @ApiProperty({ nullable: true, type: Number, description: PERCENT, example: 87.5 })
   success_rate: number | null;
   @ApiProperty() logins_24h: number;
   @ApiProperty() failed_logins_24h: number;
   @ApiProperty() mfa_enabled_users: number;
   @ApiProperty() locked_accounts: number;
   @ApiProperty({ format: 'date-time' }) generated_at: string;
+}
+
+export class MicroserviceEnhancedStatsDto extends OtpStatsDto {
+  @ApiProperty() failed_validations: number;
+  @ApiProperty({ nullable: true, type: Number, description: PERCENT, example: 87.5 }) success_rate: number | null;
+  @ApiProperty({ type: [DailyOtpStatsDto], description: 'The last 7 days (UTC), oldest first' })
+  last_7_days: DailyOtpStatsDto[];
+}
+
+export class MicroserviceUserMetricsDto extends OtpStatsDto {
+  @ApiProperty() failed_validations: number;
+  @ApiProperty({ nullable: true, type: Number, description: PERCENT, example: 87.5 }) success_rate: number | null;
+  @ApiProperty({ type: [DailyUsageDto], description: 'The last 7 UTC days, today included, oldest first' })
+  last_7_days: DailyUsageDto[];
 }
