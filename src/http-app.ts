@@ -13,6 +13,7 @@ import { runWithRequestContext } from './common/request-context.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.types.js';
 import { registerConsole } from './console/console-static.js';
+import { routedCompatUrl } from './compat/compat-paths.js';
 import { setupOpenApi } from './openapi/openapi.js';
 
 export const API_PREFIX = 'api/v1';
@@ -65,6 +66,8 @@ export async function createApp(
       connectionsCheckingInterval: Math.min(5000, Math.ceil(config.requestTimeoutMs / 4)),
     },
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // Under the replaced FastAPI service's prefix, `/users/` reaches the route `/users` (only there).
+    rewriteUrl: (req: IncomingMessage) => routedCompatUrl(req.url ?? '/'),
     frameworkErrors: routerErrorHandler(SECURITY_HEADERS),
     clientErrorHandler: connections.clientErrorHandler(SECURITY_HEADERS),
     trustProxy: config.trustProxy,

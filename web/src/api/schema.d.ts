@@ -1827,7 +1827,7 @@ export interface components {
              *     * `HEADERS_TOO_LARGE`: The request headers are larger than 16 KiB (431).
              *     * `STEP_UP_REQUIRED`: The route reveals or replaces a secret: confirm the password first (POST auth/step-up).
              *     * `STEP_UP_FAILED`: The step-up password or MFA code is wrong (counts towards the login lockout).
-             *     * `MFA_CODE_REQUIRED`: MFA is on for the account: the step-up needs `mfa_code`.
+             *     * `MFA_CODE_REQUIRED`: MFA is on for the account: the step-up (or the replaced microservice's `/token`, answering 401) needs `mfa_code`.
              *     * `INVALID_PASSWORD`: The current password is wrong (counts towards the login lockout).
              *     * `PASSWORD_REUSED`: The new password is the current one.
              *     * `INVALID_MFA_CODE`: The MFA code is not valid.
