@@ -13,6 +13,6 @@ import { OtpController } from './otp.controller.js';
   imports: [AuditModule, CryptoModule, MetricsRegistryModule],
   controllers: [OtpConfigsController, OtpController],
   providers: [OtpConfigsService, OtpCodesService, OtpEventsService],
-  exports: [OtpConfigsService, OtpEventsService],
+  exports: [OtpConfigsService, OtpCodesService, OtpEventsService],
 })
 export class OtpConfigsModule {}

@@ -1,0 +1,57 @@
+import { Controller, Get, HttpStatus, Param, ParseUUIDPipe } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, UserAuth } from '#src/common/auth/auth.decorators.js';
+import type { UserPrincipal } from '#src/common/auth/principal.js';
+import { RateLimit } from '#src/common/rate-limit/rate-limit.policies.js';
+import { COMPAT_PATHS } from '#src/compat/compat-paths.js';
+import { configNotFound } from '#src/otp-configs/otp-configs.service.js';
+import { OtpCodesService } from '#src/otp-configs/otp-codes.service.js';
+import { MfaManagerCompatCodeDto } from './mfa-manager-compat.dto.js';
+import { toCompatCode } from './mfa-manager-compat.mapper.js';
+
+/** An id that is no uuid names no account of the caller's: 404, as the manager answered an unknown id. */
+export const AccountIdParam = new ParseUUIDPipe({
+  errorHttpStatusCode: HttpStatus.NOT_FOUND,
+  exceptionFactory: configNotFound,
+});
+
+/**
+ * The personal MFA manager's two read routes, with its field names. The contract:
+ *
+ * - `GET api/codes` → 200 a bare array `[{account_name, id, remaining_time, totp_code}]`: every active
+ *   TOTP configuration of the signed-in person, by name (`account_name` is the configuration's name,
+ *   `id` its uuid, stable for its lifetime).
+ * - `GET api/code/<id>` → 200 one such object; 404 `{"error": "Account not found"}` for an id that is
+ *   unknown, another person's, deactivated or HOTP (none of which the list shows).
+ *
+ * The manager was a single-user local app without sign-in; here the person signs in (a JWT,
+ * as for /api/v1/otp/codes, which these routes mirror with the same service and rate limit).
+ */
+@ApiTags('compat 001: MFA manager')
+@UserAuth()
+@Controller(COMPAT_PATHS.mfaManager)
+export class MfaManagerCompatController {
+  constructor(private readonly codes: OtpCodesService) {}
+
+  @Get('api/codes')
+  @RateLimit('otpGenerate')
+  @ApiOperation({ summary: 'The current code of every active TOTP configuration (as GET /api/v1/otp/codes)' })
+  @ApiOkResponse({ type: [MfaManagerCompatCodeDto] })
+  async list(@CurrentUser() me: UserPrincipal): Promise<MfaManagerCompatCodeDto[]> {
+    const { items } = await this.codes.liveCodes(me);
+    return items.map(toCompatCode);
+  }
+
+  @Get('api/code/:id')
+  @RateLimit('otpGenerate')
+  @ApiParam({ name: 'id', format: 'uuid', description: "The configuration's id, as `GET api/codes` lists it" })
+  @ApiOperation({ summary: 'The current code of one TOTP configuration (as GET /api/v1/otp/codes/{id})' })
+  @ApiOkResponse({ type: MfaManagerCompatCodeDto })
+  @ApiNotFoundResponse({ description: '`{"error": "Account not found"}`: unknown, not yours, deactivated or HOTP' })
+  async one(
+    @CurrentUser() me: UserPrincipal,
+    @Param('id', AccountIdParam) id: string,
+  ): Promise<MfaManagerCompatCodeDto> {
+    return toCompatCode(await this.codes.liveCodeOf(me, id));
+  }
+}

@@ -1,0 +1,89 @@
+import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { CurrentPrincipal, UserOrApiKeyAuth } from '#src/common/auth/auth.decorators.js';
+import type { Principal } from '#src/common/auth/principal.js';
+import { ProblemException } from '#src/common/problem.js';
+import { COMPAT_PATHS } from '#src/compat/compat-paths.js';
+import { KeyNameDto } from '#src/keys/dto/usage-key.dto.js';
+import { UsageKeysService } from '#src/keys/usage-keys.service.js';
+import { UsageKeysCompatCodeDto, UsageKeysCompatInfoDto, UsageKeysCompatValidityDto } from './usage-keys-compat.dto.js';
+import { toCompatCode, toCompatInfo, toCompatValidity } from './usage-keys-compat.mapper.js';
+
+const NOT_FOUND = ApiNotFoundResponse({
+  description: '`{"error": "Key not found"}`: unknown, or not the caller\'s (another owner\'s key answers the same)',
+});
+const BAD_INPUT = ApiBadRequestResponse({
+  description: '`{"error": "..."}`: no `key`, a malformed one, or other fields',
+});
+
+/**
+ * The usage-count key generator's three routes, with its field names and its bare
+ * `{"error": "..."}` bodies. The contract, as that system's clients call it:
+ *
+ * - `POST get-code {key}` → 200 `{success: true, key, code, remaining_time, usage_info: {usage_count,
+ *   max_uses, remaining_uses}}`; a spent key 403 `{"error": "Key has reached its usage limit (5/5 uses)"}`
+ *   (its own figures), an expired one 403 `{"error": "Key has expired"}`.
+ * - `POST validate-key {key}` → 200 `{key, valid, usage_info}`; consumes nothing.
+ * - `POST key-info {key}` → 200 `{key, exists: true, max_uses, usage_count, remaining_uses, last_used,
+ *   created_at}`; consumes nothing.
+ * - Any of them: 404 `{"error": "Key not found"}` for a name the caller does not reach, unknown or another
+ *   owner's alike; 400 `{"error": "..."}` for bad input. `remaining_uses` is a number, or "unlimited"
+ *   for max_uses -1.
+ *
+ * The system took no credentials; these routes take those of `/api/v1/keys/*` (an API key with
+ * `keys:use` for its client's keys, or a person's token for the admin-space keys assigned to
+ * them), and call the same service, so limits, tenancy and audit are the same.
+ */
+@ApiTags('compat 000: usage-count keys')
+@UserOrApiKeyAuth('keys:use')
+@Controller(COMPAT_PATHS.usageKeys)
+export class UsageKeysCompatController {
+  constructor(private readonly keys: UsageKeysService) {}
+
+  @Post('get-code')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Consume one use of a key and get its current code (as POST /api/v1/keys/code)',
+    description: 'A key with no uses left answers 403 `{"error": "Key has reached its usage limit (N/N uses)"}`.',
+  })
+  @ApiOkResponse({ type: UsageKeysCompatCodeDto })
+  @ApiForbiddenResponse({ description: 'The key is spent or expired; or the credential lacks `keys:use`' })
+  @NOT_FOUND
+  @BAD_INPUT
+  async getCode(@Body() dto: KeyNameDto, @CurrentPrincipal() actor: Principal): Promise<UsageKeysCompatCodeDto> {
+    return toCompatCode(await this.keys.useKey(dto.key, actor));
+  }
+
+  @Post('validate-key')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Whether a key would yield a code now, with its uses; consumes nothing' })
+  @ApiOkResponse({ type: UsageKeysCompatValidityDto })
+  @NOT_FOUND
+  @BAD_INPUT
+  async validateKey(
+    @Body() dto: KeyNameDto,
+    @CurrentPrincipal() actor: Principal,
+  ): Promise<UsageKeysCompatValidityDto> {
+    return toCompatValidity(await this.keys.validate(dto.key, actor));
+  }
+
+  @Post('key-info')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Usage facts of a key (limit, count, uses left, last use, creation); consumes nothing' })
+  @ApiOkResponse({ type: UsageKeysCompatInfoDto })
+  @NOT_FOUND
+  @BAD_INPUT
+  async keyInfo(@Body() dto: KeyNameDto, @CurrentPrincipal() actor: Principal): Promise<UsageKeysCompatInfoDto> {
+    const info = await this.keys.info(dto.key, actor);
+    // The service answers (and audits) a name the caller does not reach as `exists: false`; the system said 404.
+    if (!info.exists) throw new ProblemException(HttpStatus.NOT_FOUND, 'KEY_NOT_FOUND', `No key named "${dto.key}".`);
+    return toCompatInfo(info as Required<typeof info>);
+  }
+}
