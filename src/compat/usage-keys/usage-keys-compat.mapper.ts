@@ -63,8 +63,8 @@ export function usageKeysErrorShape(problem: ProblemDetails): CompatErrorAnswer 
   }
 }
 
-/** What is wrong with the input, field by field (`key must be a string; …`), when the problem says. */
+/** What is wrong with the input, the first fault of each field (`key must be a string`), when the problem says. */
 function fieldMessages(problem: ProblemDetails): string | undefined {
-  const messages = (problem.errors ?? []).flatMap((field) => field.messages);
+  const messages = (problem.errors ?? []).flatMap((field) => field.messages.slice(0, 1));
   return messages.length > 0 ? messages.join('; ') : undefined;
 }
