@@ -184,6 +184,28 @@ describe('compat 001: MFA manager', () => {
     }
   });
 
+  it('documents its routes under its own OpenAPI tag, errors in its bare body', async () => {
+    const document = (await t.http().get('/docs/openapi.json').expect(200)).body;
+    const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+    const list = document.paths[`${BASE}/api/codes`].get;
+    const one = document.paths[`${BASE}/api/code/{id}`].get;
+    expect(list.responses['200'].content).toEqual({
+      'application/json': { schema: { type: 'array', items: ref('MfaManagerCompatCodeDto') } },
+    });
+    expect(one.responses['200'].content).toEqual({ 'application/json': { schema: ref('MfaManagerCompatCodeDto') } });
+    for (const operation of [list, one]) {
+      expect(operation.tags).toEqual(['compat 001: MFA manager']);
+      expect(operation.summary).toEqual(expect.any(String));
+      expect(operation.security).toEqual([{ jwt: [] }]);
+      for (const status of ['401', '403', '429', '503', '4XX', '5XX']) {
+        expect(operation.responses[status]?.content, status).toEqual({
+          'application/json': { schema: ref('MfaManagerCompatErrorDto') },
+        });
+      }
+    }
+    expect(one.responses['404'].content).toEqual({ 'application/json': { schema: ref('MfaManagerCompatErrorDto') } });
+  });
+
   it('serves none of its routes while COMPAT_MFA_MANAGER is off, the default', async () => {
     const off = await bootApp({}, { clock });
     try {

@@ -304,6 +304,31 @@ describe('compat 000: usage-count keys', () => {
     expect(denied[0]).toMatchObject({ resource: 'usage_key', details: { code: 'KEY_NOT_FOUND' } });
   });
 
+  it('documents its routes under its own OpenAPI tag, errors in its bare body', async () => {
+    const document = (await t.http().get('/docs/openapi.json').expect(200)).body;
+    const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+    for (const [route, answer] of [
+      ['get-code', 'UsageKeysCompatCodeDto'],
+      ['validate-key', 'UsageKeysCompatValidityDto'],
+      ['key-info', 'UsageKeysCompatInfoDto'],
+    ]) {
+      const operation = document.paths[`${BASE}/${route}`].post;
+      expect(operation.tags).toEqual(['compat 000: usage-count keys']);
+      expect(operation.summary).toEqual(expect.any(String));
+      expect(operation.security).toEqual(expect.arrayContaining([{ jwt: [] }, { 'api-key': [] }]));
+      expect(operation.responses['200'].content).toEqual({ 'application/json': { schema: ref(answer) } });
+      for (const status of ['400', '401', '403', '404', '503', '4XX', '5XX']) {
+        expect(operation.responses[status]?.content, `${route} ${status}`).toEqual({
+          'application/json': { schema: ref('UsageKeysCompatErrorDto') },
+        });
+      }
+    }
+    // The service's own routes still document problem details.
+    expect(Object.keys(document.paths['/api/v1/keys/code'].post.responses['404'].content)).toEqual([
+      'application/problem+json',
+    ]);
+  });
+
   it('serves none of its routes while COMPAT_USAGE_KEYS is off, the default', async () => {
     const off = await bootApp({}, { clock });
     try {
@@ -313,6 +338,8 @@ describe('compat 000: usage-count keys', () => {
         expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
         expect(res.body).toMatchObject({ code: 'NOT_FOUND' });
       }
+      const document = (await off.http().get('/docs/openapi.json').expect(200)).body;
+      expect(Object.keys(document.paths).filter((path) => path.startsWith('/compat/'))).toEqual([]);
       // The key was not used by those requests.
       expect((await call('/key-info', asA(), { key: 'deploy-approval' })).body.usage_count).toBe(1);
     } finally {

@@ -1,12 +1,12 @@
 import { Controller, Get, HttpStatus, Param, ParseUUIDPipe } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, UserAuth } from '#src/common/auth/auth.decorators.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
 import { RateLimit } from '#src/common/rate-limit/rate-limit.policies.js';
 import { COMPAT_PATHS } from '#src/compat/compat-paths.js';
 import { configNotFound } from '#src/otp-configs/otp-configs.service.js';
 import { OtpCodesService } from '#src/otp-configs/otp-codes.service.js';
-import { MfaManagerCompatCodeDto } from './mfa-manager-compat.dto.js';
+import { MfaManagerCompatCodeDto, MfaManagerCompatErrorDto } from './mfa-manager-compat.dto.js';
 import { toCompatCode } from './mfa-manager-compat.mapper.js';
 
 /** An id that is no uuid names no account of the caller's: 404, as the manager answered an unknown id. */
@@ -29,6 +29,8 @@ export const AccountIdParam = new ParseUUIDPipe({
  */
 @ApiTags('compat 001: MFA manager')
 @UserAuth()
+@ApiResponse({ status: '4XX', type: MfaManagerCompatErrorDto, description: 'Refused: `{"error": "..."}`' })
+@ApiResponse({ status: '5XX', type: MfaManagerCompatErrorDto, description: 'Failed: `{"error": "..."}`' })
 @Controller(COMPAT_PATHS.mfaManager)
 export class MfaManagerCompatController {
   constructor(private readonly codes: OtpCodesService) {}

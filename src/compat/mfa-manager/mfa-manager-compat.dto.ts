@@ -13,3 +13,8 @@ export class MfaManagerCompatCodeDto {
   @ApiProperty({ example: '028364', description: 'The current TOTP code (a string: leading zeros matter)' })
   totp_code: string;
 }
+
+/** Every refusal, as the manager answered it. */
+export class MfaManagerCompatErrorDto {
+  @ApiProperty({ example: 'Account not found' }) error: string;
+}

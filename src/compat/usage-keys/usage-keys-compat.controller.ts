@@ -5,6 +5,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { CurrentPrincipal, UserOrApiKeyAuth } from '#src/common/auth/auth.decorators.js';
@@ -13,7 +14,12 @@ import { ProblemException } from '#src/common/problem.js';
 import { COMPAT_PATHS } from '#src/compat/compat-paths.js';
 import { KeyNameDto } from '#src/keys/dto/usage-key.dto.js';
 import { UsageKeysService } from '#src/keys/usage-keys.service.js';
-import { UsageKeysCompatCodeDto, UsageKeysCompatInfoDto, UsageKeysCompatValidityDto } from './usage-keys-compat.dto.js';
+import {
+  UsageKeysCompatCodeDto,
+  UsageKeysCompatErrorDto,
+  UsageKeysCompatInfoDto,
+  UsageKeysCompatValidityDto,
+} from './usage-keys-compat.dto.js';
 import { toCompatCode, toCompatInfo, toCompatValidity } from './usage-keys-compat.mapper.js';
 
 const NOT_FOUND = ApiNotFoundResponse({
@@ -43,6 +49,8 @@ const BAD_INPUT = ApiBadRequestResponse({
  */
 @ApiTags('compat 000: usage-count keys')
 @UserOrApiKeyAuth('keys:use')
+@ApiResponse({ status: '4XX', type: UsageKeysCompatErrorDto, description: 'Refused: `{"error": "..."}`' })
+@ApiResponse({ status: '5XX', type: UsageKeysCompatErrorDto, description: 'Failed: `{"error": "..."}`' })
 @Controller(COMPAT_PATHS.usageKeys)
 export class UsageKeysCompatController {
   constructor(private readonly keys: UsageKeysService) {}

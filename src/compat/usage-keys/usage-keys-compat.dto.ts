@@ -33,3 +33,8 @@ export class UsageKeysCompatInfoDto {
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) last_used: string | null;
   @ApiProperty({ format: 'date-time' }) created_at: string;
 }
+
+/** Every refusal, as the system answered it. */
+export class UsageKeysCompatErrorDto {
+  @ApiProperty({ example: 'Key has reached its usage limit (5/5 uses)' }) error: string;
+}
