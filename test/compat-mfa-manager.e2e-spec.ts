@@ -184,6 +184,16 @@ describe('compat 001: MFA manager', () => {
     }
   });
 
+  it('answers hostile ids with a 4xx in the bare error body, never a 5xx', async () => {
+    for (const id of ['%00', '%ZZ', 'x'.repeat(300), '%F0%9F%94%91', '..%2F..%2Fapi%2Fcodes', '-1', '1e20']) {
+      const res = await get(`/api/code/${id}`, alice);
+      expect(res.status, id).toBeGreaterThanOrEqual(400);
+      expect(res.status, id).toBeLessThan(500);
+      expect(res.headers['content-type'], id).toMatch(/^application\/json/);
+      expect(Object.keys(res.body), id).toEqual(['error']);
+    }
+  });
+
   it('documents its routes under its own OpenAPI tag, errors in its bare body', async () => {
     const document = (await t.http().get('/docs/openapi.json').expect(200)).body;
     const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });

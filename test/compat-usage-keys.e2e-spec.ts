@@ -304,6 +304,42 @@ describe('compat 000: usage-count keys', () => {
     expect(denied[0]).toMatchObject({ resource: 'usage_key', details: { code: 'KEY_NOT_FOUND' } });
   });
 
+  it('answers hostile input with a 4xx in the bare error body, never a 5xx', async () => {
+    const bodies: Array<[string, string]> = [
+      ['malformed JSON', '{"key": '],
+      ['a JSON array', '["deploy-approval"]'],
+      ['a number key', '{"key": 277295}'],
+      ['a NUL byte', '{"key": "deploy\\u0000approval"}'],
+      ['a lone surrogate', '{"key": "deploy\\ud800"}'],
+      ['a long key', JSON.stringify({ key: 'k'.repeat(10_000) })],
+      ['deep nesting', `{"key": ${'['.repeat(40)}${']'.repeat(40)}}`],
+      ['null', 'null'],
+    ];
+    for (const route of ['/get-code', '/validate-key', '/key-info']) {
+      for (const [what, body] of bodies) {
+        const res = await t
+          .http()
+          .post(`${BASE}${route}`)
+          .set(asA())
+          .set('content-type', 'application/json')
+          .send(body);
+        const label = `${route} ${what}`;
+        expect(res.status, label).toBeGreaterThanOrEqual(400);
+        expect(res.status, label).toBeLessThan(500);
+        expect(res.headers['content-type'], label).toMatch(/^application\/json/);
+        expect(Object.keys(res.body), label).toEqual(['error']);
+        expect(res.body.error, label).toEqual(expect.any(String));
+      }
+    }
+    // The router's own refusal (a path not validly percent-encoded) is in the same body.
+    const undecodable = await t.http().post(`${BASE}/get-code%ZZ`).set(asA()).send({ key: 'deploy-approval' });
+    expect({ status: undecodable.status, body: undecodable.body }).toStrictEqual({
+      status: 400,
+      body: { error: 'The path is not validly percent-encoded.' },
+    });
+    expect((await call('/key-info', asA(), { key: 'deploy-approval' })).body.usage_count).toBe(1);
+  });
+
   it('documents its routes under its own OpenAPI tag, errors in its bare body', async () => {
     const document = (await t.http().get('/docs/openapi.json').expect(200)).body;
     const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
