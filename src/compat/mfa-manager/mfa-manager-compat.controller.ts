@@ -1,4 +1,4 @@
-import { Controller, Get, HttpStatus, Param, ParseUUIDPipe } from '@nestjs/common';
+import { Controller, Get, Param, ParseUUIDPipe } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, UserAuth } from '#src/common/auth/auth.decorators.js';
 import type { UserPrincipal } from '#src/common/auth/principal.js';
@@ -10,23 +10,9 @@ import { MfaManagerCompatCodeDto, MfaManagerCompatErrorDto } from './mfa-manager
 import { toCompatCode } from './mfa-manager-compat.mapper.js';
 
 /** An id that is no uuid names no account of the caller's: 404, as the manager answered an unknown id. */
-export const AccountIdParam = new ParseUUIDPipe({
-  errorHttpStatusCode: HttpStatus.NOT_FOUND,
-  exceptionFactory: configNotFound,
-});
+export const AccountIdParam = new ParseUUIDPipe({ exceptionFactory: configNotFound });
 
-/**
- * The personal MFA manager's two read routes, with its field names. The contract:
- *
- * - `GET api/codes` → 200 a bare array `[{account_name, id, remaining_time, totp_code}]`: every active
- *   TOTP configuration of the signed-in person, by name (`account_name` is the configuration's name,
- *   `id` its uuid, stable for its lifetime).
- * - `GET api/code/<id>` → 200 one such object; 404 `{"error": "Account not found"}` for an id that is
- *   unknown, another person's, deactivated or HOTP (none of which the list shows).
- *
- * The manager was a single-user local app without sign-in; here the person signs in (a JWT,
- * as for /api/v1/otp/codes, which these routes mirror with the same service and rate limit).
- */
+/** The personal MFA manager's two read routes; their contract is MfaManagerCompatModule's. */
 @ApiTags('compat 001: MFA manager')
 @UserAuth()
 @ApiResponse({ status: '4XX', type: MfaManagerCompatErrorDto, description: 'Refused: `{"error": "..."}`' })

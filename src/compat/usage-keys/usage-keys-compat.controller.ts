@@ -29,24 +29,7 @@ const BAD_INPUT = ApiBadRequestResponse({
   description: '`{"error": "..."}`: no `key`, a malformed one, or other fields',
 });
 
-/**
- * The usage-count key generator's three routes, with its field names and its bare
- * `{"error": "..."}` bodies. The contract, as that system's clients call it:
- *
- * - `POST get-code {key}` → 200 `{success: true, key, code, remaining_time, usage_info: {usage_count,
- *   max_uses, remaining_uses}}`; a spent key 403 `{"error": "Key has reached its usage limit (5/5 uses)"}`
- *   (its own figures), an expired one 403 `{"error": "Key has expired"}`.
- * - `POST validate-key {key}` → 200 `{key, valid, usage_info}`; consumes nothing.
- * - `POST key-info {key}` → 200 `{key, exists: true, max_uses, usage_count, remaining_uses, last_used,
- *   created_at}`; consumes nothing.
- * - Any of them: 404 `{"error": "Key not found"}` for a name the caller does not reach, unknown or another
- *   owner's alike; 400 `{"error": "..."}` for bad input. `remaining_uses` is a number, or "unlimited"
- *   for max_uses -1.
- *
- * The system took no credentials; these routes take those of `/api/v1/keys/*` (an API key with
- * `keys:use` for its client's keys, or a person's token for the admin-space keys assigned to
- * them), and call the same service, so limits, tenancy and audit are the same.
- */
+/** The usage-count key generator's three routes; their contract is UsageKeysCompatModule's. */
 @ApiTags('compat 000: usage-count keys')
 @UserOrApiKeyAuth('keys:use')
 @ApiResponse({ status: '4XX', type: UsageKeysCompatErrorDto, description: 'Refused: `{"error": "..."}`' })
