@@ -7,6 +7,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module.js';
 import { ConnectionRequests, headersSetBy, routerErrorHandler } from './common/framework-errors.js';
+import { CompatErrorShapes } from './compat/compat-error-shapes.js';
 import { jsonShapeProblem, requestCharactersProblem } from './common/input-limits.js';
 import { createRootLogger, NestLogger, RequestLogController } from './common/logging.js';
 import { runWithRequestContext } from './common/request-context.js';
@@ -54,6 +55,8 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const logger = createRootLogger(config.logLevel, options.logDestination);
   const connections = new ConnectionRequests();
+  // Known once the app is built; the router's errors under a compat prefix answer in that system's body.
+  const built: { compatShapes?: CompatErrorShapes } = {};
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     logController: new RequestLogController(),
@@ -68,7 +71,7 @@ export async function createApp(
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     // Under the replaced FastAPI service's prefix, `/users/` reaches the route `/users` (only there).
     rewriteUrl: (req: IncomingMessage) => routedCompatUrl(req.url ?? '/'),
-    frameworkErrors: routerErrorHandler(SECURITY_HEADERS),
+    frameworkErrors: routerErrorHandler(SECURITY_HEADERS, (url) => built.compatShapes?.for(url)),
     clientErrorHandler: connections.clientErrorHandler(SECURITY_HEADERS),
     trustProxy: config.trustProxy,
     // Keep a caller's well-formed request id so a request can be followed across services.
@@ -87,6 +90,7 @@ export async function createApp(
   });
   app.useLogger(new NestLogger(app.get(Logger)));
   app.flushLogs();
+  built.compatShapes = app.get(CompatErrorShapes);
 
   const fastify = app.getHttpAdapter().getInstance();
   const apiPath = `/${API_PREFIX}/`;
