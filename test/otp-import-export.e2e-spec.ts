@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { PNG } from 'pngjs';
 import { toDataURL } from 'qrcode';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -57,9 +58,12 @@ const secretBytes = (bytes = 20): Buffer => randomBytes(bytes);
 describe('Import and export of OTP configurations', () => {
   const clock = new FakeClock(START);
   let t: TestApp;
+  const logLines: string[] = [];
 
   beforeAll(async () => {
-    t = await bootApp({ LOG_LEVEL: 'silent' }, { clock });
+    const logs = new PassThrough();
+    logs.on('data', (chunk: Buffer) => logLines.push(chunk.toString()));
+    t = await bootApp({ LOG_LEVEL: 'debug' }, { clock, logDestination: logs });
   });
   afterAll(() => t.close());
   beforeEach(() => clock.set(START));
@@ -390,6 +394,7 @@ describe('Import and export of OTP configurations', () => {
     expect(short.body.code).toBe('VALIDATION_FAILED');
     expect((await exportAs(owner, { format: 'encrypted' })).body.code).toBe('VALIDATION_FAILED');
 
+    // Only the owner's five: the other people of this suite have accounts too.
     const list = await exportAs(owner, { format: 'otpauth' }).expect(200);
     expect(list.body).toMatchObject({ format: 'otpauth', count: 5 });
     expect(list.body.uris).toHaveLength(5);
@@ -457,5 +462,12 @@ describe('Import and export of OTP configurations', () => {
     await expectCodes(viaBackup, expected);
     const sixty = await t.http().get('/api/v1/otp/configs?search=Sixty').set(viaBackup.auth).expect(200);
     expect(sixty.body.items[0]).toMatchObject({ issuer: 'Corp', account_name: 'o@corp.example' });
+
+    // Every request above was logged (at debug), none with a secret, a URI or the passphrase.
+    const logged = logLines.join('');
+    expect(logged).toContain('/api/v1/otp/configs/export');
+    for (const e of expected) expect(logged).not.toContain(e.secret);
+    expect(logged).not.toContain(PASSPHRASE);
+    expect(logged).not.toContain(backup.data);
   });
 });
