@@ -21,7 +21,7 @@ import {
 import { PageQueryDto } from '#src/common/pagination.dto.js';
 import { OtpAlgorithmField, OtpDigitsField, OtpPeriodField } from '#src/common/otp-fields.js';
 import { IsBase32Secret, OnlyWithOtpType } from '#src/common/validators.js';
-import { MIN_PASSPHRASE_LENGTH } from '../transfer/encrypted-backup.js';
+import { MIN_PASSPHRASE_LENGTH } from '#src/otp-configs/transfer/encrypted-backup.js';
 import { OTP_ALGORITHMS, type OtpAlgorithm } from '#src/otp/otp-engine.js';
 import type { OtpType } from '#src/otp/otpauth-uri.js';
 import { BooleanQuery } from '#src/common/query-transforms.js';
@@ -199,10 +199,12 @@ export class ImportAccountDto extends OtpParametersDto {
 }
 
 export const MAX_IMPORT_ITEMS = 100;
-/** The longest export text taken: the default BODY_LIMIT's worth (an Aegis vault with icons is the largest). */
+/**
+ * The longest export text, and base64 QR image, taken: the default BODY_LIMIT's worth (an Aegis
+ * vault with icons is the largest text; a PNG screenshot of a QR code is well under 700 KB).
+ */
 export const MAX_IMPORT_CONTENT = 1_000_000;
-/** A PNG of a phone screenshot, base64: about 1 MB of image. */
-export const MAX_IMPORT_IMAGE = 1_400_000;
+export const MAX_IMPORT_IMAGE = 1_000_000;
 
 export const IMPORT_FORMATS = ['otpauth', 'google', 'aegis', '2fauth', 'encrypted'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
