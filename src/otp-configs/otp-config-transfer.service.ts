@@ -82,9 +82,14 @@ export class OtpConfigTransferService {
       ...(await this.itemsOfExport(dto)),
     ];
     if (items.length === 0) {
-      throw new ProblemException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Give accounts or uris to import.', {
-        errors: [{ field: 'accounts', messages: ['accounts, uris or format must be given'] }],
-      });
+      throw new ProblemException(
+        HttpStatus.BAD_REQUEST,
+        'VALIDATION_FAILED',
+        'Give accounts, uris or an export (format) to import.',
+        {
+          errors: [{ field: 'accounts', messages: ['accounts, uris or format must be given'] }],
+        },
+      );
     }
     if (items.length > MAX_IMPORT_ITEMS) throw tooLarge();
     const dryRun = dto.dry_run ?? false;
