@@ -7,12 +7,14 @@ import type { IncomingMessage, Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppOptions } from './app.module.js';
 import { ConnectionRequests, headersSetBy, routerErrorHandler } from './common/framework-errors.js';
+import { CompatErrorShapes } from './compat/compat-error-shapes.js';
 import { jsonShapeProblem, requestCharactersProblem } from './common/input-limits.js';
 import { createRootLogger, NestLogger, RequestLogController } from './common/logging.js';
 import { runWithRequestContext } from './common/request-context.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/config.types.js';
 import { registerConsole } from './console/console-static.js';
+import { routedCompatUrl } from './compat/compat-paths.js';
 import { setupOpenApi } from './openapi/openapi.js';
 
 export const API_PREFIX = 'api/v1';
@@ -53,6 +55,8 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const logger = createRootLogger(config.logLevel, options.logDestination);
   const connections = new ConnectionRequests();
+  // Known once the app is built; the router's errors under a compat prefix answer in that system's body.
+  const built: { compatShapes?: CompatErrorShapes } = {};
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     logController: new RequestLogController(),
@@ -65,7 +69,9 @@ export async function createApp(
       connectionsCheckingInterval: Math.min(5000, Math.ceil(config.requestTimeoutMs / 4)),
     },
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
-    frameworkErrors: routerErrorHandler(SECURITY_HEADERS),
+    // Under the replaced FastAPI service's prefix, `/users/` reaches the route `/users` (only there).
+    rewriteUrl: (req: IncomingMessage) => routedCompatUrl(req.url ?? '/'),
+    frameworkErrors: routerErrorHandler(SECURITY_HEADERS, (url) => built.compatShapes?.for(url)),
     clientErrorHandler: connections.clientErrorHandler(SECURITY_HEADERS),
     trustProxy: config.trustProxy,
     // Keep a caller's well-formed request id so a request can be followed across services.
@@ -84,6 +90,7 @@ export async function createApp(
   });
   app.useLogger(new NestLogger(app.get(Logger)));
   app.flushLogs();
+  built.compatShapes = app.get(CompatErrorShapes);
 
   const fastify = app.getHttpAdapter().getInstance();
   const apiPath = `/${API_PREFIX}/`;

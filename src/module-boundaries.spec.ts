@@ -22,6 +22,9 @@ const OWNERS: Record<string, string> = {
   usage_key_assignments: 'keys',
   audit_logs: 'audit',
   audit_anchors: 'audit',
+  compat_user_numbers: 'compat',
+  compat_config_counters: 'compat',
+  compat_config_numbers: 'compat',
 };
 
 /** Files that may name any table, and why. */

@@ -58,7 +58,8 @@ import { TokenService } from './token.service.js';
     RolesGuard,
     ScopesGuard,
   ],
-  // AppModule makes the three guards global, in order; metrics asks AuthService for sign-in figures.
-  exports: [AuthenticationGuard, RolesGuard, ScopesGuard, TokenService, AuthService],
+  // AppModule makes the three guards global, in order; metrics asks AuthService for sign-in figures;
+  // the replaced microservice's MFA routes ask MfaService.
+  exports: [AuthenticationGuard, RolesGuard, ScopesGuard, TokenService, AuthService, MfaService],
 })
 export class AuthModule {}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, STATUS_CODES as HTTP_TITLES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { CompatErrorShape } from '#src/compat/compat-error-shapes.js';
 import { PROBLEM_CONTENT_TYPE, problemDetails } from './problem.js';
 
 /**
@@ -52,18 +53,25 @@ const CONNECTION_DETAILS: Record<string, string> = {
   HPE_HEADER_OVERFLOW: 'The request headers are too large.',
 };
 
-/** Fastify's `frameworkErrors`: errors of the router, met before any hook ran. */
-export function routerErrorHandler(headers: HeaderMap) {
+/**
+ * Fastify's `frameworkErrors`: errors of the router, met before any hook ran. Under a replaced
+ * system's prefix (`compatShape`, as the exception filter reads it) the answer is in its body.
+ */
+export function routerErrorHandler(
+  headers: HeaderMap,
+  compatShape: (url: string) => CompatErrorShape | undefined = () => undefined,
+) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     const code = ROUTER_CODES[error.code];
     const status = code ? (error.statusCode ?? 400) : 400;
     const detail = ROUTER_DETAILS[error.code] ?? 'The request could not be routed.';
     const problem = problemDetails(status, code ?? 'BAD_REQUEST', detail, String(request.id));
+    const compat = compatShape(request.url)?.(problem);
     void reply
       .headers({ ...headers, 'x-request-id': String(request.id), 'cache-control': 'no-store' })
-      .code(status)
-      .header('content-type', PROBLEM_CONTENT_TYPE)
-      .send(problem);
+      .code(compat?.status ?? status)
+      .header('content-type', compat ? 'application/json' : PROBLEM_CONTENT_TYPE)
+      .send(compat ? compat.body : problem);
   };
 }
 

@@ -125,7 +125,8 @@ export const ERROR_CODES: Record<string, string> = {
   STEP_UP_REQUIRED: 'The route reveals or replaces a secret: confirm the password first (POST auth/step-up).',
   // Account, password and MFA
   STEP_UP_FAILED: 'The step-up password or MFA code is wrong (counts towards the login lockout).',
-  MFA_CODE_REQUIRED: 'MFA is on for the account: the step-up needs `mfa_code`.',
+  MFA_CODE_REQUIRED:
+    "MFA is on for the account: the step-up (or the replaced microservice's `/token`, answering 401) needs `mfa_code`.",
   INVALID_PASSWORD: 'The current password is wrong (counts towards the login lockout).',
   PASSWORD_REUSED: 'The new password is the current one.',
   INVALID_MFA_CODE: 'The MFA code is not valid.',
@@ -150,12 +151,17 @@ export const ERROR_CODES: Record<string, string> = {
   TOTP_ONLY: 'Live codes exist for TOTP configurations only.',
   RESYNC_FAILED: 'The codes are not two consecutive valid codes.',
   VALIDATION_LOCKED: 'Too many failed validations: the configuration is locked for a while (423, with Retry-After).',
+  IMPORT_FORMAT_INVALID:
+    'The export is not what its format says (bad base64, JSON, protobuf or shape); `detail` says what.',
+  ENCRYPTED_VAULT_UNSUPPORTED: 'Encrypted vault not supported: export the Aegis vault without encryption.',
+  QR_UNREADABLE: 'The image is not a PNG, or no QR code can be read in it.',
+  BACKUP_DECRYPTION_FAILED: 'The backup cannot be decrypted: the passphrase is wrong, or the file was altered.',
   // Usage-limited keys
   KEY_NOT_FOUND: 'No key of that name in your space.',
   KEY_EXISTS: 'A key of that name already exists in your space.',
   KEY_EXPIRED: 'The key has expired (409, with `key`, `expires_at` and `usage_info`).',
   KEY_DEPLETED: 'The key has no uses left (409, with `key` and `usage_info`).',
-  IMPORT_TOO_LARGE: 'The import holds more keys than allowed.',
+  IMPORT_TOO_LARGE: 'The import holds more keys (or accounts) than allowed.',
   // Devices
   DEVICE_NOT_FOUND: 'No such device.',
   DEVICE_EXISTS: 'The client already has a device with this device_id.',

@@ -27,5 +27,7 @@ import { PrometheusController } from './prometheus.controller.js';
   ],
   controllers: [PrometheusController, MetricsController],
   providers: [HttpMetricsHook, MetricsService],
+  // The replaced microservice's figures routes answer the same figures.
+  exports: [MetricsService],
 })
 export class MetricsModule {}

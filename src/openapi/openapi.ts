@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { type ContentObject, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ERROR_CODES } from '#src/common/problem.js';
 import { PUBLIC_EXTENSION } from '#src/common/public.decorator.js';
 import type { AppConfig } from '#src/config/config.types.js';
@@ -122,25 +122,32 @@ function withProblemDetails(document: OpenAPIObject): OpenAPIObject {
     content: problem.content,
   };
   for (const [path, pathItem] of Object.entries(document.paths)) {
-    // A replaced system's routes answer errors in that system's shape, as their decorators declare.
-    const ownErrors = !path.startsWith('/compat/');
     for (const method of ['get', 'put', 'post', 'patch', 'delete'] as const) {
       const operation = pathItem[method];
       if (!operation) continue;
-      if (!ownErrors) {
+      // A replaced system's route answers errors in that system's body (CompatErrorShapes). When its
+      // controller declares that body as the 5XX content, every error status gets it; otherwise
+      // its errors stay as its decorators declare them. Every other route answers problem details.
+      const compat = path.startsWith('/compat/');
+      const declared = (operation.responses['5XX'] as { content?: ContentObject } | undefined)?.content;
+      if (compat && !declared) {
         markSecurity(operation);
         continue;
       }
+      const errorContent = compat ? declared : problem.content;
+      const errorAnswer = compat ? { description: "The replaced system's error body", content: errorContent } : problem;
       // Every route reads the database (authentication does) except the service info.
-      if (operation.operationId !== 'getServiceInfo') operation.responses['503'] ??= databaseUnavailable;
+      if (operation.operationId !== 'getServiceInfo') {
+        operation.responses['503'] ??= { ...databaseUnavailable, content: errorContent };
+      }
       for (const status of Object.keys(operation.responses)) {
         const response = operation.responses[status] as { description?: string; content?: unknown } | undefined;
-        // Every error answers problem details, whatever a route's decorator declared.
+        // Every error answers the route's one error body, whatever a route's decorator declared.
         if (Number(status) >= 400 && response && !('$ref' in response)) {
           operation.responses[status] = {
             ...response,
             description: response.description ?? problem.description,
-            content: problem.content,
+            content: errorContent,
           };
         }
       }
@@ -149,14 +156,14 @@ function withProblemDetails(document: OpenAPIObject): OpenAPIObject {
         const refused = 'BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation)';
         const badRequest = operation.responses['400'] as { description?: string } | undefined;
         if (!badRequest) {
-          operation.responses['400'] = { description: `VALIDATION_FAILED, ${refused}`, content: problem.content };
+          operation.responses['400'] = { description: `VALIDATION_FAILED, ${refused}`, content: errorContent };
         } else if (!('$ref' in badRequest)) {
           badRequest.description = `${badRequest.description ?? 'VALIDATION_FAILED'}; ${refused}`;
         }
       }
       markSecurity(operation);
-      operation.responses['4XX'] ??= problem;
-      operation.responses['5XX'] ??= problem;
+      operation.responses['4XX'] ??= errorAnswer;
+      operation.responses['5XX'] ??= errorAnswer;
     }
   }
   return document;

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -19,6 +20,8 @@ import { ApiLockedResponse } from '#src/common/locked-response.decorator.js';
 import {
   CreatedOtpConfigDto,
   CreateOtpConfigDto,
+  ExportOtpConfigsDto,
+  ExportResultDto,
   ImportOtpConfigsDto,
   ImportResultDto,
   ListOtpConfigsQueryDto,
@@ -32,6 +35,7 @@ import {
 import { ResyncOtpDto, ResyncResultDto } from './dto/otp-codes.dto.js';
 import { OtpCodesService } from './otp-codes.service.js';
 import { OtpConfigsService } from './otp-configs.service.js';
+import { OtpConfigTransferService } from './otp-config-transfer.service.js';
 
 @ApiTags('otp-configs')
 @UserAuth()
@@ -41,6 +45,7 @@ export class OtpConfigsController {
   constructor(
     private readonly configs: OtpConfigsService,
     private readonly codes: OtpCodesService,
+    private readonly transfer: OtpConfigTransferService,
   ) {}
 
   @Post()
@@ -55,10 +60,37 @@ export class OtpConfigsController {
   @Post('import')
   @HttpCode(200)
   @RateLimit('configCreate')
-  @ApiOperation({ summary: 'Import existing accounts (name + base32 secret) or otpauth:// URIs; one result per item' })
+  @ApiOperation({
+    summary: 'Import accounts: name + base32 secret, otpauth:// URIs, or an export (format); one result per item',
+    description:
+      'Formats: `otpauth` (URIs one per line in `content`, or a QR `image`), `google` (Google Authenticator ' +
+      'otpauth-migration:// URIs in `content`, or the QR `image`), `aegis` (plain vault JSON), `2fauth` (JSON), ' +
+      '`encrypted` (the backup of POST otp/configs/export with its `passphrase`). `dry_run` answers the same ' +
+      'results and writes nothing.',
+  })
   @ApiOkResponse({ type: ImportResultDto })
+  @ApiBadRequestResponse({
+    description:
+      'VALIDATION_FAILED, IMPORT_TOO_LARGE, IMPORT_FORMAT_INVALID, ENCRYPTED_VAULT_UNSUPPORTED, QR_UNREADABLE or BACKUP_DECRYPTION_FAILED',
+  })
   import(@CurrentUser() me: UserPrincipal, @Body() dto: ImportOtpConfigsDto): Promise<ImportResultDto> {
-    return this.configs.import(me, dto);
+    return this.transfer.import(me, dto);
+  }
+
+  @Post('export')
+  @HttpCode(200)
+  @StepUp()
+  @RateLimit('configCreate')
+  @ApiOperation({
+    summary: 'Export your accounts with their secrets: otpauth:// URIs, or a passphrase-encrypted backup',
+    description:
+      'The answer carries every secret: the session must have stepped up (POST auth/step-up) within STEP_UP_TTL. ' +
+      'The backup format is described in docs/backup-format.md; POST otp/configs/import reads it back.',
+  })
+  @ApiOkResponse({ type: ExportResultDto })
+  @ApiSecretUnreadableResponse()
+  export(@CurrentUser() me: UserPrincipal, @Body() dto: ExportOtpConfigsDto): Promise<ExportResultDto> {
+    return this.transfer.export(me, dto);
   }
 
   @Get()

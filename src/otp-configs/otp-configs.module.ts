@@ -5,6 +5,7 @@ import { MetricsRegistryModule } from '#src/metrics/metrics-registry.module.js';
 import { OtpCodesService } from './otp-codes.service.js';
 import { OtpConfigsController } from './otp-configs.controller.js';
 import { OtpConfigsService } from './otp-configs.service.js';
+import { OtpConfigTransferService } from './otp-config-transfer.service.js';
 import { OtpEventsService } from './otp-events.service.js';
 import { OtpController } from './otp.controller.js';
 
@@ -12,7 +13,7 @@ import { OtpController } from './otp.controller.js';
 @Module({
   imports: [AuditModule, CryptoModule, MetricsRegistryModule],
   controllers: [OtpConfigsController, OtpController],
-  providers: [OtpConfigsService, OtpCodesService, OtpEventsService],
-  exports: [OtpConfigsService, OtpEventsService],
+  providers: [OtpConfigsService, OtpConfigTransferService, OtpCodesService, OtpEventsService],
+  exports: [OtpConfigsService, OtpCodesService, OtpEventsService],
 })
 export class OtpConfigsModule {}

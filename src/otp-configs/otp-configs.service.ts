@@ -10,15 +10,12 @@ import { preparedRows } from '#src/database/prepared-query.js';
 import { randomSecret } from '#src/crypto/random.js';
 import { SecretCipher } from '#src/crypto/secret-cipher.js';
 import { decodeBase32, encodeBase32 } from '#src/otp/base32.js';
-import { defaultSecretBytes, type OtpAlgorithm, type OtpDigits } from '#src/otp/otp-engine.js';
-import { buildOtpauthUri, InvalidOtpauthUriError, parseOtpauthUri, type OtpType } from '#src/otp/otpauth-uri.js';
+import { defaultSecretBytes, type OtpDigits } from '#src/otp/otp-engine.js';
+import { buildOtpauthUri } from '#src/otp/otpauth-uri.js';
 import { qrPngDataUrl, qrSvg } from '#src/otp/qr.js';
 import {
   CreatedOtpConfigDto,
   CreateOtpConfigDto,
-  ImportItemResultDto,
-  ImportOtpConfigsDto,
-  ImportResultDto,
   ListOtpConfigsQueryDto,
   OtpConfigResponseDto,
   OtpParametersDto,
@@ -27,6 +24,7 @@ import {
 } from './dto/otp-config.dto.js';
 import { OtpConfig, type OtpConfigWithSecret } from './otp-config.entity.js';
 import { toOtpConfigResponse } from './otp-configs.mapper.js';
+import type { TransferAccount } from './transfer/transfer-account.js';
 import type { ColumnSample } from '#src/crypto/key-ring-check.js';
 import { reencryptColumn, sampleColumn, type RotationReport } from '#src/crypto/secret-reencryption.js';
 
@@ -41,21 +39,9 @@ const nameTaken = (): ProblemException =>
     'You already have an OTP configuration with that name.',
   );
 
-/** What a new configuration is made of, once the input has been checked. */
-interface NewConfig {
-  name: string;
-  otpType: OtpType;
-  algorithm: OtpAlgorithm;
-  digits: OtpDigits;
-  period: number | null;
-  counter: number | null;
-  issuer: string | null;
-  accountName: string | null;
-  secret: Buffer;
-  isActive: boolean;
-}
+/** What a new configuration is made of, once the input has been checked (created, or imported). */
+export type NewConfig = TransferAccount;
 
-/** A person's authenticator accounts: CRUD, secret replacement, enrolment QR and import. Owner-only throughout. */
 /** One configuration of its owner, secret included, named as the entity's properties. */
 const CONFIG_WITH_SECRET = `SELECT id, owner_id AS "ownerId", name, otp_type AS "otpType", algorithm, digits, period,
     counter, issuer, account_name AS "accountName", secret, is_active AS "isActive",
@@ -63,6 +49,7 @@ const CONFIG_WITH_SECRET = `SELECT id, owner_id AS "ownerId", name, otp_type AS 
     created_at AS "createdAt", updated_at AS "updatedAt"
   FROM otp_configs WHERE id = $1 AND owner_id = $2`;
 
+/** A person's authenticator accounts: CRUD, secret replacement and enrolment QR. Owner-only throughout. */
 @Injectable()
 export class OtpConfigsService {
   constructor(
@@ -158,61 +145,6 @@ export class OtpConfigsService {
     return { provisioning_uri: uri, format, qr_code: format === 'svg' ? await qrSvg(uri) : await qrPngDataUrl(uri) };
   }
 
-  /**
-   * Imports existing accounts. Each item is imported whole or not at all; invalid items and
-   * duplicates (a name you already use, or repeated in the request) are reported and skipped;
-   * the valid ones are written in one transaction.
-   */
-  async import(me: UserPrincipal, dto: ImportOtpConfigsDto): Promise<ImportResultDto> {
-    const items = [
-      ...(dto.accounts ?? []).map((account, index) => ({
-        source: 'account' as const,
-        index,
-        parse: () => fromAccount(account),
-      })),
-      ...(dto.uris ?? []).map((uri, index) => ({ source: 'uri' as const, index, parse: () => fromUri(uri) })),
-    ];
-    if (items.length === 0) {
-      throw new ProblemException(HttpStatus.BAD_REQUEST, 'VALIDATION_FAILED', 'Give accounts or uris to import.', {
-        errors: [{ field: 'accounts', messages: ['accounts or uris must be given'] }],
-      });
-    }
-    return this.dataSource.transaction(async (manager) => {
-      const taken = new Set(
-        (await manager.find(OtpConfig, { where: { ownerId: me.userId }, select: { name: true } })).map((c) =>
-          c.name.toLowerCase(),
-        ),
-      );
-      const results: ImportItemResultDto[] = [];
-      for (const item of items) {
-        const outcome = item.parse();
-        const base = { index: item.index, source: item.source };
-        if ('error' in outcome) {
-          results.push({ ...base, status: 'invalid', message: outcome.error });
-          continue;
-        }
-        const key = outcome.fields.name.toLowerCase();
-        if (taken.has(key)) {
-          results.push({
-            ...base,
-            status: 'duplicate',
-            name: outcome.fields.name,
-            message: 'That name is already in use.',
-          });
-          continue;
-        }
-        taken.add(key);
-        const saved = await this.insert(manager, me.userId, outcome.fields);
-        results.push({ ...base, status: 'imported', name: saved.name, config_id: saved.id });
-      }
-      const count = (status: ImportItemResultDto['status']): number =>
-        results.filter((r) => r.status === status).length;
-      const summary = { imported: count('imported'), duplicates: count('duplicate'), invalid: count('invalid') };
-      await this.record(manager, me, 'otp_config.import', null, summary);
-      return { ...summary, results };
-    });
-  }
-
   /** An owned configuration, or 404 (also for other people's ids: no existence oracle). */
   async findOwned(ownerId: string, id: string, manager?: EntityManager, lock = false): Promise<OtpConfig> {
     const config = await (manager ?? this.dataSource.manager).findOne(OtpConfig, {
@@ -243,7 +175,8 @@ export class OtpConfigsService {
     });
   }
 
-  private async insert(manager: EntityManager, ownerId: string, fields: NewConfig): Promise<OtpConfig> {
+  /** Inserts a checked configuration in the caller's transaction (creation and import). */
+  async insert(manager: EntityManager, ownerId: string, fields: NewConfig): Promise<OtpConfig> {
     return this.save(
       manager,
       manager.create(OtpConfig, {
@@ -313,7 +246,7 @@ export class OtpConfigsService {
 }
 
 /** The checked shape of a new configuration; the DTO has validated every field already. */
-function newConfigFrom(dto: OtpParametersDto, secret: Buffer | undefined, isActive = true): NewConfig {
+export function newConfigFrom(dto: OtpParametersDto, secret: Buffer | undefined, isActive = true): NewConfig {
   const otpType = dto.otp_type ?? 'totp';
   const algorithm = dto.algorithm ?? 'sha1';
   return {
@@ -328,35 +261,4 @@ function newConfigFrom(dto: OtpParametersDto, secret: Buffer | undefined, isActi
     secret: secret ?? randomSecret(defaultSecretBytes(algorithm)),
     isActive,
   };
-}
-
-type Parsed = { fields: NewConfig } | { error: string };
-
-function fromAccount(account: OtpParametersDto & { secret: string }): Parsed {
-  return { fields: newConfigFrom(account, decodeBase32(account.secret)) };
-}
-
-function fromUri(uri: string): Parsed {
-  try {
-    const parsed = parseOtpauthUri(uri);
-    if (parsed.secret.length < 10) return { error: 'The secret is shorter than 80 bits.' };
-    const name = (parsed.issuer ? `${parsed.issuer}:${parsed.accountName}` : parsed.accountName).slice(0, 100);
-    return {
-      fields: {
-        name,
-        otpType: parsed.type,
-        algorithm: parsed.algorithm,
-        digits: parsed.digits,
-        period: parsed.type === 'totp' ? parsed.period : null,
-        counter: parsed.type === 'hotp' ? parsed.counter : null,
-        issuer: parsed.issuer?.slice(0, 100) ?? null,
-        accountName: parsed.accountName.slice(0, 100) || null,
-        secret: parsed.secret,
-        isActive: true,
-      },
-    };
-  } catch (error) {
-    if (error instanceof InvalidOtpauthUriError) return { error: error.message };
-    throw error;
-  }
 }

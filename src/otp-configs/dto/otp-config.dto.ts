@@ -5,19 +5,23 @@ import {
   ArrayMinSize,
   IsArray,
   IsBoolean,
+  IsDefined,
   IsIn,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Max,
   MaxLength,
   Min,
   MinLength,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { PageQueryDto } from '#src/common/pagination.dto.js';
 import { OtpAlgorithmField, OtpDigitsField, OtpPeriodField } from '#src/common/otp-fields.js';
 import { IsBase32Secret, OnlyWithOtpType } from '#src/common/validators.js';
+import { MIN_PASSPHRASE_LENGTH } from '#src/otp-configs/transfer/encrypted-backup.js';
 import { OTP_ALGORITHMS, type OtpAlgorithm } from '#src/otp/otp-engine.js';
 import type { OtpType } from '#src/otp/otpauth-uri.js';
 import { BooleanQuery } from '#src/common/query-transforms.js';
@@ -195,6 +199,15 @@ export class ImportAccountDto extends OtpParametersDto {
 }
 
 export const MAX_IMPORT_ITEMS = 100;
+/**
+ * The longest export text, and base64 QR image, taken: the default BODY_LIMIT's worth (an Aegis
+ * vault with icons is the largest text; a PNG screenshot of a QR code is well under 700 KB).
+ */
+export const MAX_IMPORT_CONTENT = 1_000_000;
+export const MAX_IMPORT_IMAGE = 1_000_000;
+
+export const IMPORT_FORMATS = ['otpauth', 'google', 'aegis', '2fauth', 'encrypted'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 export class ImportOtpConfigsDto {
   @ApiPropertyOptional({ type: [ImportAccountDto], maxItems: MAX_IMPORT_ITEMS })
@@ -218,12 +231,69 @@ export class ImportOtpConfigsDto {
   @IsString({ each: true })
   @MaxLength(2048, { each: true })
   uris?: string[];
+
+  @ApiPropertyOptional({
+    enum: IMPORT_FORMATS,
+    description:
+      'The export `content`, `image` or `backup` holds: `otpauth` (otpauth:// URIs, one per line), `google` ' +
+      '(Google Authenticator otpauth-migration:// URIs, one per line), `aegis` (plain Aegis vault JSON), `2fauth` ' +
+      "(2FAuth JSON), `encrypted` (this service's backup, with `passphrase`; see docs/backup-format.md)",
+  })
+  @IsOptional()
+  @IsIn(IMPORT_FORMATS)
+  format?: ImportFormat;
+
+  @ApiPropertyOptional({
+    maxLength: MAX_IMPORT_CONTENT,
+    description: "The export file's text (formats otpauth, google, aegis, 2fauth)",
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_IMPORT_CONTENT)
+  content?: string;
+
+  @ApiPropertyOptional({
+    maxLength: MAX_IMPORT_IMAGE,
+    description: "A PNG image of the export's QR code, base64 or a data: URL (formats google and otpauth)",
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_IMPORT_IMAGE)
+  image?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The backup file POST otp/configs/export answered, as JSON (format encrypted)',
+  })
+  @IsOptional()
+  @IsObject()
+  backup?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ maxLength: 1024, description: "The backup's passphrase (format encrypted)" })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1024)
+  passphrase?: string;
+
+  @ApiPropertyOptional({ default: false, description: 'Answer what would be imported, and write nothing' })
+  @IsOptional()
+  @IsBoolean()
+  dry_run?: boolean;
 }
+
+export const IMPORT_SOURCES = ['account', 'uri', ...IMPORT_FORMATS] as const;
+export type ImportSource = (typeof IMPORT_SOURCES)[number];
 
 @ApiSchema({ name: 'OtpConfigImportItemResultDto' })
 export class ImportItemResultDto {
-  @ApiProperty({ description: 'Position in accounts, then in uris' }) index: number;
-  @ApiProperty({ enum: ['account', 'uri'] }) source: 'account' | 'uri';
+  @ApiProperty({ description: "Position within its source (accounts, uris, or the export's list of accounts)" })
+  index: number;
+  @ApiProperty({ enum: IMPORT_SOURCES, description: 'accounts, uris, or the import format the item came from' })
+  source: ImportSource;
   @ApiProperty({ enum: ['imported', 'duplicate', 'invalid'] }) status: 'imported' | 'duplicate' | 'invalid';
   @ApiPropertyOptional({ format: 'uuid' }) config_id?: string;
   @ApiPropertyOptional() name?: string;
@@ -231,8 +301,67 @@ export class ImportItemResultDto {
 }
 
 export class ImportResultDto {
+  @ApiProperty({ description: 'True when nothing was written: the results say what would have been' })
+  dry_run: boolean;
   @ApiProperty() imported: number;
   @ApiProperty() duplicates: number;
   @ApiProperty() invalid: number;
   @ApiProperty({ type: [ImportItemResultDto] }) results: ImportItemResultDto[];
+}
+
+export const EXPORT_FORMATS = ['otpauth', 'encrypted'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export class ExportOtpConfigsDto {
+  @ApiProperty({
+    enum: EXPORT_FORMATS,
+    description: '`otpauth`: a list of otpauth:// URIs; `encrypted`: a backup file encrypted with `passphrase`',
+  })
+  @IsIn(EXPORT_FORMATS)
+  format: ExportFormat;
+
+  @ApiPropertyOptional({
+    minLength: MIN_PASSPHRASE_LENGTH,
+    maxLength: 1024,
+    description: 'Format encrypted: the passphrase the backup is encrypted with (needed again to import it)',
+  })
+  @ValidateIf((dto: ExportOtpConfigsDto) => dto.format === 'encrypted' || dto.passphrase !== undefined)
+  @IsDefined({ message: 'passphrase is required for format encrypted' })
+  @IsString()
+  @MinLength(MIN_PASSPHRASE_LENGTH)
+  @MaxLength(1024)
+  passphrase?: string;
+}
+
+export class BackupKdfDto {
+  @ApiProperty({ enum: ['scrypt'] }) name: 'scrypt';
+  @ApiProperty({ description: 'base64, 16 bytes' }) salt: string;
+  @ApiProperty({ example: 32768 }) N: number;
+  @ApiProperty({ example: 8 }) r: number;
+  @ApiProperty({ example: 1 }) p: number;
+}
+
+export class BackupCipherDto {
+  @ApiProperty({ enum: ['aes-256-gcm'] }) name: 'aes-256-gcm';
+  @ApiProperty({ description: 'base64, 12 bytes' }) iv: string;
+  @ApiProperty({ description: 'base64, the 16-byte GCM tag' }) tag: string;
+}
+
+/** The encrypted backup file (docs/backup-format.md). */
+export class BackupFileDto {
+  @ApiProperty({ enum: ['otp-service-backup'] }) format: 'otp-service-backup';
+  @ApiProperty({ enum: [1] }) version: 1;
+  @ApiProperty({ format: 'date-time' }) created_at: string;
+  @ApiProperty({ type: BackupKdfDto }) kdf: BackupKdfDto;
+  @ApiProperty({ type: BackupCipherDto }) cipher: BackupCipherDto;
+  @ApiProperty({ description: 'base64 AES-256-GCM ciphertext of the JSON list of accounts' }) data: string;
+}
+
+export class ExportResultDto {
+  @ApiProperty({ enum: EXPORT_FORMATS }) format: ExportFormat;
+  @ApiProperty({ description: 'Accounts exported' }) count: number;
+  @ApiPropertyOptional({ type: [String], description: 'Format otpauth: one otpauth:// URI per account' })
+  uris?: string[];
+  @ApiPropertyOptional({ type: BackupFileDto, description: 'Format encrypted: the backup file, to save as JSON' })
+  backup?: BackupFileDto;
 }

@@ -787,6 +787,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/otp/configs/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export your accounts with their secrets: otpauth:// URIs, or a passphrase-encrypted backup
+         * @description The answer carries every secret: the session must have stepped up (POST auth/step-up) within STEP_UP_TTL. The backup format is described in docs/backup-format.md; POST otp/configs/import reads it back.
+         */
+        post: operations["OtpConfigs_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/otp/configs/import": {
         parameters: {
             query?: never;
@@ -796,7 +816,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Import existing accounts (name + base32 secret) or otpauth:// URIs; one result per item */
+        /**
+         * Import accounts: name + base32 secret, otpauth:// URIs, or an export (format); one result per item
+         * @description Formats: `otpauth` (URIs one per line in `content`, or a QR `image`), `google` (Google Authenticator otpauth-migration:// URIs in `content`, or the QR `image`), `aegis` (plain vault JSON), `2fauth` (JSON), `encrypted` (the backup of POST otp/configs/export with its `passphrase`). `dry_run` answers the same results and writes nothing.
+         */
         post: operations["OtpConfigs_import"];
         delete?: never;
         options?: never;
@@ -1104,6 +1127,38 @@ export interface components {
             /** @description Rows written but not yet sealed into the chain */
             unsealed: number;
         };
+        BackupCipherDto: {
+            /** @description base64, 12 bytes */
+            iv: string;
+            /** @enum {string} */
+            name: "aes-256-gcm";
+            /** @description base64, the 16-byte GCM tag */
+            tag: string;
+        };
+        BackupFileDto: {
+            cipher: components["schemas"]["BackupCipherDto"];
+            /** Format: date-time */
+            created_at: string;
+            /** @description base64 AES-256-GCM ciphertext of the JSON list of accounts */
+            data: string;
+            /** @enum {string} */
+            format: "otp-service-backup";
+            kdf: components["schemas"]["BackupKdfDto"];
+            /** @enum {number} */
+            version: 1;
+        };
+        BackupKdfDto: {
+            /** @example 32768 */
+            N: number;
+            /** @enum {string} */
+            name: "scrypt";
+            /** @example 1 */
+            p: number;
+            /** @example 8 */
+            r: number;
+            /** @description base64, 16 bytes */
+            salt: string;
+        };
         BulkGenerateDto: {
             config_ids: string[];
         };
@@ -1410,6 +1465,25 @@ export interface components {
             total_generations: number;
             total_validations: number;
         };
+        ExportOtpConfigsDto: {
+            /**
+             * @description `otpauth`: a list of otpauth:// URIs; `encrypted`: a backup file encrypted with `passphrase`
+             * @enum {string}
+             */
+            format: "otpauth" | "encrypted";
+            /** @description Format encrypted: the passphrase the backup is encrypted with (needed again to import it) */
+            passphrase?: string;
+        };
+        ExportResultDto: {
+            /** @description Format encrypted: the backup file, to save as JSON */
+            backup?: components["schemas"]["BackupFileDto"];
+            /** @description Accounts exported */
+            count: number;
+            /** @enum {string} */
+            format: "otpauth" | "encrypted";
+            /** @description Format otpauth: one otpauth:// URI per account */
+            uris?: string[];
+        };
         GeneratedOtpDto: {
             /**
              * @description Always a string: leading zeros matter
@@ -1506,6 +1580,26 @@ export interface components {
         };
         ImportOtpConfigsDto: {
             accounts?: components["schemas"]["ImportAccountDto"][];
+            /** @description The backup file POST otp/configs/export answered, as JSON (format encrypted) */
+            backup?: {
+                [key: string]: unknown;
+            };
+            /** @description The export file's text (formats otpauth, google, aegis, 2fauth) */
+            content?: string;
+            /**
+             * @description Answer what would be imported, and write nothing
+             * @default false
+             */
+            dry_run?: boolean;
+            /**
+             * @description The export `content`, `image` or `backup` holds: `otpauth` (otpauth:// URIs, one per line), `google` (Google Authenticator otpauth-migration:// URIs, one per line), `aegis` (plain Aegis vault JSON), `2fauth` (2FAuth JSON), `encrypted` (this service's backup, with `passphrase`; see docs/backup-format.md)
+             * @enum {string}
+             */
+            format?: "otpauth" | "google" | "aegis" | "2fauth" | "encrypted";
+            /** @description A PNG image of the export's QR code, base64 or a data: URL (formats google and otpauth) */
+            image?: string;
+            /** @description The backup's passphrase (format encrypted) */
+            passphrase?: string;
             /**
              * @example [
              *       "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub"
@@ -1514,6 +1608,8 @@ export interface components {
             uris?: string[];
         };
         ImportResultDto: {
+            /** @description True when nothing was written: the results say what would have been */
+            dry_run: boolean;
             duplicates: number;
             imported: number;
             invalid: number;
@@ -1716,13 +1812,16 @@ export interface components {
         OtpConfigImportItemResultDto: {
             /** Format: uuid */
             config_id?: string;
-            /** @description Position in accounts, then in uris */
+            /** @description Position within its source (accounts, uris, or the export's list of accounts) */
             index: number;
             /** @description Why the item was not imported */
             message?: string;
             name?: string;
-            /** @enum {string} */
-            source: "account" | "uri";
+            /**
+             * @description accounts, uris, or the import format the item came from
+             * @enum {string}
+             */
+            source: "account" | "uri" | "otpauth" | "google" | "aegis" | "2fauth" | "encrypted";
             /** @enum {string} */
             status: "imported" | "duplicate" | "invalid";
         };
@@ -1827,7 +1926,7 @@ export interface components {
              *     * `HEADERS_TOO_LARGE`: The request headers are larger than 16 KiB (431).
              *     * `STEP_UP_REQUIRED`: The route reveals or replaces a secret: confirm the password first (POST auth/step-up).
              *     * `STEP_UP_FAILED`: The step-up password or MFA code is wrong (counts towards the login lockout).
-             *     * `MFA_CODE_REQUIRED`: MFA is on for the account: the step-up needs `mfa_code`.
+             *     * `MFA_CODE_REQUIRED`: MFA is on for the account: the step-up (or the replaced microservice's `/token`, answering 401) needs `mfa_code`.
              *     * `INVALID_PASSWORD`: The current password is wrong (counts towards the login lockout).
              *     * `PASSWORD_REUSED`: The new password is the current one.
              *     * `INVALID_MFA_CODE`: The MFA code is not valid.
@@ -1849,11 +1948,15 @@ export interface components {
              *     * `TOTP_ONLY`: Live codes exist for TOTP configurations only.
              *     * `RESYNC_FAILED`: The codes are not two consecutive valid codes.
              *     * `VALIDATION_LOCKED`: Too many failed validations: the configuration is locked for a while (423, with Retry-After).
+             *     * `IMPORT_FORMAT_INVALID`: The export is not what its format says (bad base64, JSON, protobuf or shape); `detail` says what.
+             *     * `ENCRYPTED_VAULT_UNSUPPORTED`: Encrypted vault not supported: export the Aegis vault without encryption.
+             *     * `QR_UNREADABLE`: The image is not a PNG, or no QR code can be read in it.
+             *     * `BACKUP_DECRYPTION_FAILED`: The backup cannot be decrypted: the passphrase is wrong, or the file was altered.
              *     * `KEY_NOT_FOUND`: No key of that name in your space.
              *     * `KEY_EXISTS`: A key of that name already exists in your space.
              *     * `KEY_EXPIRED`: The key has expired (409, with `key`, `expires_at` and `usage_info`).
              *     * `KEY_DEPLETED`: The key has no uses left (409, with `key` and `usage_info`).
-             *     * `IMPORT_TOO_LARGE`: The import holds more keys than allowed.
+             *     * `IMPORT_TOO_LARGE`: The import holds more keys (or accounts) than allowed.
              *     * `DEVICE_NOT_FOUND`: No such device.
              *     * `DEVICE_EXISTS`: The client already has a device with this device_id.
              *     * `DEVICE_INACTIVE`: Reactivate the device first.
@@ -7122,6 +7225,112 @@ export interface operations {
             };
         };
     };
+    OtpConfigs_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportOtpConfigsDto"];
+            };
+        };
+        responses: {
+            /** @description Problem details */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Problem details */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportResultDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credentials: AUTHENTICATION_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED, API_KEY_NOT_ACCEPTED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description STEP_UP_REQUIRED: this session has not confirmed the password (and MFA code) with `POST /api/v1/auth/step-up` within STEP_UP_TTL (default 300 s); other refusals as on every authenticated route (role, pending password change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description CONFIG_NOT_FOUND: no such configuration among yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description SECRET_UNREADABLE: the stored secret cannot be decrypted with ENCRYPTION_KEYS */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests, or too many refused ones from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the database cannot be reached right now */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     OtpConfigs_import: {
         parameters: {
             query?: never;
@@ -7161,7 +7370,7 @@ export interface operations {
                     "application/json": components["schemas"]["ImportResultDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
+            /** @description VALIDATION_FAILED, IMPORT_TOO_LARGE, IMPORT_FORMAT_INVALID, ENCRYPTED_VAULT_UNSUPPORTED, QR_UNREADABLE or BACKUP_DECRYPTION_FAILED; BODY_TOO_COMPLEX or INVALID_CHARACTERS (input refused before validation) */
             400: {
                 headers: {
                     [name: string]: unknown;
