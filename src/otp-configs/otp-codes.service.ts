@@ -18,6 +18,7 @@ import {
   type OtpAlgorithm,
   type OtpDigits,
   resyncHotp,
+  totpStep,
   verifyHotp,
   verifyTotp,
 } from '#src/otp/otp-engine.js';
@@ -35,6 +36,7 @@ import type {
 import { OtpConfig, type OtpConfigWithSecret } from './otp-config.entity.js';
 import { OtpConfigsService } from './otp-configs.service.js';
 import { OtpEventsService } from './otp-events.service.js';
+import { LiveCodeCache } from './live-code-cache.js';
 
 /** The most live codes one request computes. */
 const MAX_LIVE_CODES = 500;
@@ -135,6 +137,8 @@ export class OtpCodesService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: MetricsRegistry,
   ) {}
+
+  private readonly liveCodeCache = new LiveCodeCache();
 
   async generate(me: UserPrincipal, dto: GenerateOtpDto): Promise<GeneratedOtpDto> {
     const config = await this.configs.findWithSecret(me.userId, dto.config_id);
@@ -331,20 +335,21 @@ export class OtpCodesService {
     ]);
     const at = now.getTime();
     const items = rows.map((row) => {
-      const totp = generateTotp({
-        secret: this.cipher.decrypt(row.secret),
-        algorithm: row.algorithm,
-        digits: row.digits,
-        period: row.period,
-        now: at,
-      });
+      const step = totpStep(at, row.period);
+      const source = `${row.secret}|${row.algorithm}/${row.digits}/${row.period}`;
+      let code = this.liveCodeCache.get(row.id, step, source);
+      if (code === undefined) {
+        const secret = this.cipher.decrypt(row.secret);
+        code = generateTotp({ secret, algorithm: row.algorithm, digits: row.digits, period: row.period, now: at }).code;
+        this.liveCodeCache.set(row.id, step, source, code);
+      }
       return {
         config_id: row.id,
         name: row.name,
         issuer: row.issuer,
         account_name: row.account_name,
-        code: totp.code,
-        remaining_seconds: totp.remainingSeconds,
+        code,
+        remaining_seconds: row.period - (Math.floor(at / 1000) % row.period),
         interval: row.period,
         digits: row.digits,
       };

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from './support/fake-clock.js';
-import { createClientUsageKey, createUser, issueApiKey, TestUser, uniqueName } from './support/identity.js';
+import { createClientUsageKey, createUser, issueApiKey, stepUp, TestUser, uniqueName } from './support/identity.js';
 import { bootApp, TestApp } from './support/test-app.js';
 
 /** RFC 6238, SHA-1, 6 digits, 30 s, written out here: the device's own arithmetic. */
@@ -37,7 +37,7 @@ async function statementsDuring(run: () => Promise<unknown>): Promise<string[]> 
 const touching = (statements: string[], table: string): string[] =>
   statements.filter((sql) => new RegExp(`\\b${table}\\b`).test(sql));
 
-describe('hot paths: round trips per request', () => {
+describe('hot paths', () => {
   const clock = new FakeClock(new Date('2026-06-01T00:00:05Z'));
   let t: TestApp;
   let admin: TestUser;
@@ -131,6 +131,27 @@ describe('hot paths: round trips per request', () => {
     expect(events.n).toBe(12);
   });
 
+  it('shows the code of a replaced secret in the same step, although the old code was shown in it', async () => {
+    const person = await createUser(t);
+    const created = await t
+      .http()
+      .post('/api/v1/otp/configs')
+      .set(person.auth)
+      .send({ name: 'Rotated', otp_type: 'totp', secret: 'JBSWY3DPEHPK3PXP' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const now = clock.now().getTime();
+    const liveCode = async () => (await t.http().get('/api/v1/otp/codes').set(person.auth)).body.items[0].code;
+    expect(await liveCode()).toBe(totpOfBase32('JBSWY3DPEHPK3PXP', now));
+    await stepUp(t, person);
+    const replaced = await t
+      .http()
+      .post(`/api/v1/otp/configs/${created.body.id}/secret`)
+      .set(person.auth)
+      .send({ secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ' });
+    expect(replaced.status, JSON.stringify(replaced.body)).toBe(200);
+    expect(await liveCode()).toBe(totpOfBase32('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', now));
+  });
+
   it('hands out a usage-limited key code with one statement on usage_keys', async () => {
     const key = await createClientUsageKey(t, apiKey, { max_uses: 3 });
     let res: { status: number; body: { code: string } } | undefined;
@@ -142,6 +163,14 @@ describe('hot paths: round trips per request', () => {
     expect(touching(statements, 'usage_keys')).toHaveLength(1);
   });
 });
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s) of a base32 secret, written out here. */
+function totpOfBase32(base32: string, atMs: number): string {
+  let bits = '';
+  for (const char of base32) bits += 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(char).toString(2).padStart(5, '0');
+  const bytes = Buffer.from(bits.match(/.{8}/g)!.map((byte) => parseInt(byte, 2)));
+  return totp(bytes.toString('base64'), atMs);
+}
 
 /** The master secrets a second instance needs to derive the same device keys. */
 function masterSecretsOf(t: TestApp): string {
