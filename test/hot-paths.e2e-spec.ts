@@ -152,6 +152,70 @@ describe('hot paths', () => {
     expect(await liveCode()).toBe(totpOfBase32('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', now));
   });
 
+  describe('validating a TOTP code', () => {
+    const setUp = async () => {
+      const person = await createUser(t);
+      const created = await t
+        .http()
+        .post('/api/v1/otp/configs')
+        .set(person.auth)
+        .send({ name: 'Validated', otp_type: 'totp', secret: 'JBSWY3DPEHPK3PXP' });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const validate = (otp_code: string) =>
+        t.http().post('/api/v1/otp/validate').set(person.auth).send({ config_id: created.body.id, otp_code });
+      // A first validation (a wrong code) reads the configuration and remembers it.
+      expect((await validate('000000')).body.is_valid).toBe(false);
+      clock.advance(30_000);
+      return { person, id: created.body.id as string, validate };
+    };
+
+    it('accepts a right code with one statement on otp_configs once the configuration is known', async () => {
+      const { validate } = await setUp();
+      let res: { status: number; body: { is_valid: boolean } } | undefined;
+      const statements = await statementsDuring(async () => {
+        res = await validate(totpOfBase32('JBSWY3DPEHPK3PXP', clock.now().getTime()));
+      });
+      expect(res!.body.is_valid).toBe(true);
+      const onConfigs = touching(statements, 'otp_configs');
+      expect(onConfigs).toHaveLength(1);
+      expect(onConfigs[0]).toMatch(/UPDATE otp_configs[\s\S]*INSERT INTO otp_events/);
+    });
+
+    it("refuses the old secret's code after the secret is replaced, though this instance remembered it", async () => {
+      const { person, id, validate } = await setUp();
+      await stepUp(t, person);
+      const replaced = await t
+        .http()
+        .post(`/api/v1/otp/configs/${id}/secret`)
+        .set(person.auth)
+        .send({ secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ' });
+      expect(replaced.status, JSON.stringify(replaced.body)).toBe(200);
+      const now = clock.now().getTime();
+      expect((await validate(totpOfBase32('JBSWY3DPEHPK3PXP', now))).body.is_valid).toBe(false);
+      expect((await validate(totpOfBase32('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', now))).body.is_valid).toBe(true);
+    });
+
+    it("answers another person's configuration as missing, though this instance remembered it", async () => {
+      const { id } = await setUp();
+      const other = await createUser(t);
+      const res = await t
+        .http()
+        .post('/api/v1/otp/validate')
+        .set(other.auth)
+        .send({ config_id: id, otp_code: totpOfBase32('JBSWY3DPEHPK3PXP', clock.now().getTime()) });
+      expect(res.status).toBe(404);
+    });
+
+    it('answers a replayed code as invalid after the one-statement path declines it', async () => {
+      const { validate } = await setUp();
+      const code = totpOfBase32('JBSWY3DPEHPK3PXP', clock.now().getTime());
+      expect((await validate(code)).body.is_valid).toBe(true);
+      const replay = await validate(code);
+      expect(replay.status).toBe(200);
+      expect(replay.body.is_valid).toBe(false);
+    });
+  });
+
   it('hands out a usage-limited key code with one statement on usage_keys', async () => {
     const key = await createClientUsageKey(t, apiKey, { max_uses: 3 });
     let res: { status: number; body: { code: string } } | undefined;

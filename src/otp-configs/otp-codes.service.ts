@@ -37,6 +37,7 @@ import { OtpConfig, type OtpConfigWithSecret } from './otp-config.entity.js';
 import { OtpConfigsService } from './otp-configs.service.js';
 import { OtpEventsService } from './otp-events.service.js';
 import { LiveCodeCache } from './live-code-cache.js';
+import { ValidationCopies } from './validation-copies.js';
 
 /** The most live codes one request computes. */
 const MAX_LIVE_CODES = 500;
@@ -93,6 +94,20 @@ const CLAIM_TOTP_STEP = `
   SELECT owner_id, id, 'validate_success', $4, $5, $6, $3 FROM claimed
   RETURNING id`;
 
+/**
+ * The same claim for a code checked against a remembered copy of the configuration: it holds
+ * only while the owner, the stored (encrypted) secret and the parameters are still those.
+ */
+const CLAIM_TOTP_STEP_IF_UNCHANGED = `
+  WITH claimed AS (
+    UPDATE otp_configs SET last_used_step = $2, ${CLAIM_LOCK.reset}, updated_at = $3
+     WHERE id = $1 AND is_active AND (last_used_step IS NULL OR last_used_step < $2) AND ${CLAIM_LOCK.notLocked}
+       AND owner_id = $7 AND otp_type = 'totp' AND secret = $8 AND algorithm = $9 AND digits = $10 AND period = $11
+    RETURNING id, owner_id)
+  INSERT INTO otp_events (user_id, config_id, event_type, drift, ip, user_agent, created_at)
+  SELECT owner_id, id, 'validate_success', $4, $5, $6, $3 FROM claimed
+  RETURNING id`;
+
 /** Moves the HOTP counter past the match, only from the counter the check started from. */
 const ADVANCE_HOTP_COUNTER = `
   WITH advanced AS (
@@ -139,6 +154,7 @@ export class OtpCodesService {
   ) {}
 
   private readonly liveCodeCache = new LiveCodeCache();
+  private readonly validationCopies = new ValidationCopies();
 
   async generate(me: UserPrincipal, dto: GenerateOtpDto): Promise<GeneratedOtpDto> {
     const config = await this.configs.findWithSecret(me.userId, dto.config_id);
@@ -187,7 +203,10 @@ export class OtpCodesService {
    * answers never say why a code failed.
    */
   async validate(me: UserPrincipal, dto: ValidateOtpDto): Promise<ValidationResultDto> {
+    const accepted = await this.acceptInOneStatement(me, dto);
+    if (accepted) return accepted;
     const config = await this.configs.findWithSecret(me.userId, dto.config_id);
+    if (config.otpType === 'totp') this.validationCopies.remember(config);
     if (!config.isActive) throw inactive();
     const now = this.clock.now();
     this.assertNotLocked(config, now);
@@ -249,6 +268,45 @@ export class OtpCodesService {
       this.metrics.otpVerification('config', 'failure');
     }
     return { is_valid: false, config_id: config.id, message: INVALID_CODE };
+  }
+
+  /**
+   * The common case in one round trip: a right TOTP code for a configuration validated lately.
+   * The code is checked against the remembered copy; the claim then holds only if the copy is
+   * still the configuration (owner, stored secret, parameters), it is active and not locked and
+   * the step is new. Anything else changes nothing and answers null: the full path decides.
+   */
+  private async acceptInOneStatement(me: UserPrincipal, dto: ValidateOtpDto): Promise<ValidationResultDto | null> {
+    const copy = this.validationCopies.of(dto.config_id);
+    if (!copy || copy.ownerId !== me.userId) return null;
+    const now = this.clock.now();
+    const result = verifyTotp({
+      secret: this.cipher.decrypt(copy.secret),
+      algorithm: copy.algorithm,
+      digits: copy.digits,
+      period: copy.period,
+      code: dto.otp_code,
+      now: now.getTime(),
+      window: this.config.otp.totpWindow,
+    });
+    if (!result.valid) return null;
+    const context = currentRequestContext();
+    const rows = await preparedRows(this.dataSource, CLAIM_TOTP_STEP_IF_UNCHANGED, [
+      copy.id,
+      result.step,
+      now,
+      result.drift,
+      context?.ip ?? null,
+      context?.userAgent?.slice(0, 512) ?? null,
+      copy.ownerId,
+      copy.secret,
+      copy.algorithm,
+      copy.digits,
+      copy.period,
+    ]);
+    if (rows.length !== 1) return null;
+    this.metrics.otpVerification('config', 'success');
+    return { is_valid: true, config_id: copy.id, message: 'The code is valid.', drift: result.drift };
   }
 
   /** RFC 4226 §7.4: two consecutive codes move the server's counter to the token's. */
