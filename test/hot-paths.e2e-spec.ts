@@ -18,12 +18,13 @@ function totp(derivedKeyBase64: string, atMs: number): string {
  * Every statement the app sends while `run` runs, read off the driver (the app and this file
  * share the `pg` module): what a request costs in round trips, whatever the machine's speed.
  */
-async function statementsDuring(run: () => Promise<unknown>): Promise<string[]> {
+async function statementsDuring(run: () => Promise<unknown>, names: Array<string | undefined> = []): Promise<string[]> {
   const seen: string[] = [];
   const original = pg.Client.prototype.query;
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const first = args[0] as string | { text?: string };
+    const first = args[0] as string | { text?: string; name?: string };
     seen.push(typeof first === 'string' ? first : (first?.text ?? ''));
+    names.push(typeof first === 'string' ? undefined : first?.name);
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof original;
   try {
@@ -65,9 +66,14 @@ describe('hot paths', () => {
   it('accepts a right device code with one statement on devices, which also writes its audit record', async () => {
     const device = await register();
     let res: Awaited<ReturnType<typeof verify>> | undefined;
+    const names: Array<string | undefined> = [];
     const statements = await statementsDuring(async () => {
       res = await verify({ device_id: device.device_id, otp: totp(device.derived_key, clock.now().getTime()) });
-    });
+    }, names);
+    // A named prepared statement on Postgres; unnamed on the embedded PGlite, whose one session all connections share.
+    const claimName = names[statements.findIndex((sql) => /UPDATE devices/.test(sql))];
+    if (process.env.TEST_DATABASE_URL) expect(claimName).toMatch(/^s_[0-9a-f]{20}$/);
+    else expect(claimName).toBeUndefined();
     expect(res!.status).toBe(200);
     expect(res!.body.valid).toBe(true);
     const onDevices = touching(statements, 'devices');

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, DatabaseSettings } from './data-source-options.js';
 import { runMigrations } from './migration-runner.js';
+import { enableNamedStatements } from './prepared-query.js';
 
 /**
  * The connection (TypeORM's DataSource, which @nestjs/typeorm provides to every module) and
@@ -18,6 +19,7 @@ export class DatabaseModule {
           useFactory: () => dataSourceOptions(settings),
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
+            await enableNamedStatements(dataSource);
             if (settings.runMigrations) {
               const applied = await runMigrations(dataSource);
               if (applied.length > 0) new Logger('Database').log(`applied migrations: ${applied.join(', ')}`);
