@@ -9,6 +9,7 @@ import { UsageKeys1795408000000 } from '../../migrations/1795408000000-UsageKeys
 import { UsageKeyTenancy1795412000000 } from '../../migrations/1795412000000-UsageKeyTenancy.js';
 import { LoginFailures1795413000000 } from '../../migrations/1795413000000-LoginFailures.js';
 import { SessionStepUp1795414000000 } from '../../migrations/1795414000000-SessionStepUp.js';
+import { AuthInvalidation1795415500000 } from '../../migrations/1795415500000-AuthInvalidation.js';
 
 /** Every migration in order, listed explicitly (a glob silently finds nothing under some loaders). */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   UsageKeyTenancy1795412000000,
   LoginFailures1795413000000,
   SessionStepUp1795414000000,
+  AuthInvalidation1795415500000,
 ];
