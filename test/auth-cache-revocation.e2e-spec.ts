@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { InvalidationChannel } from '../src/database/invalidation-channel.js';
+import { FakeClock } from './support/fake-clock.js';
 import { createUser, login, PASSWORD, stepUp, TestUser, uniqueName } from './support/identity.js';
 import { bootApp, TestApp, testSecret } from './support/test-app.js';
 
@@ -204,12 +205,18 @@ describe('authentication caches: revocation reaches every instance at once', () 
   );
 });
 
+/**
+ * The embedded database's case: no delivery between connections is proven, the process's own
+ * connections hear their own changes. On PGlite (shared over its socket here) only those do, so
+ * there these tests show that the writing connection's notice alone drops the entry.
+ */
 describe('authentication caches on a database this process alone opens', () => {
+  const clock = new FakeClock(new Date('2026-06-01T10:00:00Z'));
   let t: TestApp;
   let count: () => number;
 
   beforeAll(async () => {
-    t = await bootApp({}, { exclusiveDatabase: true });
+    t = await bootApp({ AUTH_CACHE_TTL_MS: '2000' }, { exclusiveDatabase: true, clock });
     count = lookupCounter(t);
     await channelOf(t).whenLive(true, LIVE_DEADLINE_MS);
   });
@@ -236,5 +243,34 @@ describe('authentication caches on a database this process alone opens', () => {
     expect(await lookupsOf(count, list, 200)).toBe(0);
     expect((await t.http().delete(`/api/v1/api-keys/${created.body.id}`).set(admin.auth)).status).toBe(204);
     expect((await list()).status).toBe(401);
+  });
+
+  it('reads a cached session again once AUTH_CACHE_TTL_MS has passed', async () => {
+    const user = await createUser(t);
+    const me = () => t.http().get('/api/v1/users/me').set(user.auth);
+    await lookupsOf(count, me, 200);
+    clock.advance(1_999);
+    expect(await lookupsOf(count, me, 200)).toBe(0);
+    clock.advance(1);
+    expect(await lookupsOf(count, me, 200)).toBe(1);
+  });
+});
+
+describe('authentication caches switched off (AUTH_CACHE_TTL_MS=0)', () => {
+  let t: TestApp;
+  let count: () => number;
+
+  beforeAll(async () => {
+    t = await bootApp({ AUTH_CACHE_TTL_MS: '0' }, { exclusiveDatabase: true });
+    count = lookupCounter(t);
+    await channelOf(t).whenLive(true, LIVE_DEADLINE_MS);
+  });
+  afterAll(() => t?.close());
+
+  it('reads the session on every request', async () => {
+    const user = await createUser(t);
+    const me = () => t.http().get('/api/v1/users/me').set(user.auth);
+    expect(await lookupsOf(count, me, 200)).toBe(1);
+    expect(await lookupsOf(count, me, 200)).toBe(1);
   });
 });

@@ -10,10 +10,10 @@ import { Clock } from '#src/common/clock.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
 import { InvalidatedCache, InvalidationChannel } from '#src/database/invalidation-channel.js';
-import { AUTH_CACHE_LIMITS } from '#src/common/auth/auth-cache-limits.js';
+import { AUTH_CACHE_MAX_ENTRIES } from '#src/common/auth/auth-cache-limits.js';
 import { generateApiKey, hashApiKey } from './api-key-format.js';
 import { ApiKeyUsage } from './api-key-usage.js';
-import { API_KEY_SCOPES, ApiKey } from './api-key.entity.js';
+import { API_KEY_SCOPES, ApiKey, type ApiKeyScope } from './api-key.entity.js';
 import { ApiKeyResponseDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
 import { toApiKeyResponse } from './api-keys.mapper.js';
 
@@ -27,7 +27,7 @@ const notFound = (): ProblemException =>
 export type ActorRef = UserPrincipal | { kind: 'system' };
 
 /** What authentication needs of a live key: cached by the key's hash, never the key itself. */
-type LiveKey = Pick<ApiKey, 'id' | 'clientId' | 'scopes' | 'expiresAt'>;
+type LiveKey = Readonly<Pick<ApiKey, 'id' | 'clientId' | 'expiresAt'> & { scopes: readonly ApiKeyScope[] }>;
 
 export type ApiKeyAuthentication =
   | { ok: true; principal: ClientPrincipal }
@@ -47,7 +47,11 @@ export class ApiKeysService implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     invalidation: InvalidationChannel,
   ) {
-    this.liveKeys = invalidation.cache({ ...AUTH_CACHE_LIMITS, now: () => clock.now().getTime() });
+    this.liveKeys = invalidation.cache({
+      maxEntries: AUTH_CACHE_MAX_ENTRIES,
+      ttlMs: config.authCacheTtlMs,
+      now: () => clock.now().getTime(),
+    });
   }
 
   /** Figures for metrics/system: keys neither revoked nor expired at `now`. One statement. */
@@ -182,7 +186,13 @@ export class ApiKeysService implements OnApplicationBootstrap {
       });
       if (!row) return { ok: false, reason: 'unknown' };
       if (row.revokedAt) return { ok: false, reason: 'revoked', apiKeyId: row.id };
-      key = { id: row.id, clientId: row.clientId, scopes: row.scopes, expiresAt: row.expiresAt };
+      // Frozen: one entry answers many requests, none of which may change it for the next.
+      key = Object.freeze({
+        id: row.id,
+        clientId: row.clientId,
+        scopes: Object.freeze([...row.scopes]),
+        expiresAt: row.expiresAt,
+      });
       this.liveKeys.set(keyHash, key, [`api_key:${key.id}`], ticket);
     }
     // Expiry is a time, not a change: judged on every request, cached or not.

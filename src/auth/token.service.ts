@@ -11,7 +11,7 @@ import { Clock } from '#src/common/clock.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
 import { randomToken } from '#src/crypto/random.js';
-import { AUTH_CACHE_LIMITS } from '#src/common/auth/auth-cache-limits.js';
+import { AUTH_CACHE_MAX_ENTRIES } from '#src/common/auth/auth-cache-limits.js';
 import { InvalidatedCache, InvalidationChannel } from '#src/database/invalidation-channel.js';
 import type { UserRole } from '#src/users/user.entity.js';
 import { UsersService } from '#src/users/users.service.js';
@@ -70,7 +70,7 @@ export class TokenService {
   /** Made once: verification runs on every request. */
   readonly accessTokenRules: AccessTokenRules;
   /** Live sessions; a logout, revocation, step-up or account change drops the entry on every instance. */
-  private readonly liveSessions: InvalidatedCache<LiveSession>;
+  private readonly liveSessions: InvalidatedCache<Readonly<LiveSession>>;
 
   constructor(
     private readonly jwt: JwtService,
@@ -80,7 +80,11 @@ export class TokenService {
     private readonly users: UsersService,
     invalidation: InvalidationChannel,
   ) {
-    this.liveSessions = invalidation.cache({ ...AUTH_CACHE_LIMITS, now: () => clock.now().getTime() });
+    this.liveSessions = invalidation.cache({
+      maxEntries: AUTH_CACHE_MAX_ENTRIES,
+      ttlMs: config.authCacheTtlMs,
+      now: () => clock.now().getTime(),
+    });
     this.accessTokenRules = {
       // A KeyObject, as for signing (see AuthModule): given a string, jsonwebtoken first tries
       // to parse it as a public key on every verification.
@@ -143,7 +147,7 @@ export class TokenService {
   }
 
   /** The session if it is live and its account active: from memory, else in one read. */
-  private async liveSession(sessionId: string, userId: string, now: Date): Promise<LiveSession | undefined> {
+  private async liveSession(sessionId: string, userId: string, now: Date): Promise<Readonly<LiveSession> | undefined> {
     const cached = this.liveSessions.get(sessionId);
     // Expiry is a time, not a change: judged on every request.
     if (cached?.userId === userId && cached.expiresAt > now) return cached;
@@ -163,14 +167,15 @@ export class TokenService {
       [sessionId, userId, now],
     );
     if (!row) return undefined;
-    const session: LiveSession = {
+    // Frozen: one entry answers many requests, none of which may change it for the next.
+    const session: LiveSession = Object.freeze({
       userId,
       username: row.username,
       role: row.role,
       mustChangePassword: row.must_change_password,
       stepUpAt: row.step_up_at,
       expiresAt: row.expires_at,
-    };
+    });
     this.liveSessions.set(sessionId, session, [`session:${sessionId}`, `user:${userId}`], ticket);
     return session;
   }

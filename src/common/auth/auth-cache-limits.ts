@@ -1,6 +1,6 @@
 /**
- * Bounds of the in-process caches of credential lookups (API keys by hash, sessions by id).
- * Invalidation is by notice (InvalidationChannel); the time to live is the safety net for a
- * notice that never arrives on a connection that looks alive, and the cap bounds memory.
+ * Size of each in-process cache of credential lookups (API keys by hash, sessions by id): the
+ * least recently used entry goes first. Invalidation is by notice (InvalidationChannel); the
+ * time to live (AUTH_CACHE_TTL_MS) is the safety net for a notice that never arrives.
  */
-export const AUTH_CACHE_LIMITS = { maxEntries: 10_000, ttlMs: 2_000 } as const;
+export const AUTH_CACHE_MAX_ENTRIES = 10_000;
