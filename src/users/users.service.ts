@@ -75,7 +75,7 @@ const loginNameHash = (login: string): string => createHash('sha256').update(log
 export class UsersService {
   /**
    * The accounts that may act, as a relation to join (`JOIN ${activeAccounts} u ON …`): the
-   * auth module's session check on every request reads session and account in one statement.
+   * auth module's session check reads session and account in one statement (then caches it).
    * Columns: id, username, role, must_change_password.
    */
   readonly activeAccounts = ACTIVE_ACCOUNTS_RELATION;
