@@ -50,7 +50,7 @@ export class InvalidationChannel implements OnApplicationBootstrap, OnApplicatio
   private stopped = false;
   private reconnectDelay = RECONNECT_MIN_MS;
   private reconnectTimer?: NodeJS.Timeout;
-  private probe?: { payload: string; heard: () => void };
+  private probe?: { payload: string; heard: () => void; sender: pg.Client };
   private readonly changeWaiters = new Set<() => void>();
   private warnedUndelivered = false;
   /** The listening connection's backend process id, while connected. */
@@ -104,7 +104,7 @@ export class InvalidationChannel implements OnApplicationBootstrap, OnApplicatio
     this.setLive(false);
     const listener = this.listener;
     this.listener = undefined;
-    await listener?.end().catch(() => undefined);
+    await Promise.all([listener?.end().catch(() => undefined), this.probe?.sender.end().catch(() => undefined)]);
   }
 
   private readonly deliver = (message: pg.Notification): void => {
@@ -136,7 +136,9 @@ export class InvalidationChannel implements OnApplicationBootstrap, OnApplicatio
       this.listenerPid = undefined;
       this.setLive(false);
       if (this.stopped) return;
-      if (error && wasLive) this.logger.warn(`invalidation listener lost (${error.message}): authentication caches bypassed`);
+      if (error && wasLive) {
+        this.logger.warn(`invalidation listener lost (${error.message}): authentication caches bypassed`);
+      }
       void client.end().catch(() => undefined);
       this.scheduleReconnect(retryInMs);
     };
@@ -173,18 +175,19 @@ export class InvalidationChannel implements OnApplicationBootstrap, OnApplicatio
    */
   private async deliveredFromAnotherConnection(): Promise<boolean> {
     const payload = `${PROBE}${randomUUID()}`;
+    const sender = new pg.Client({ connectionString: this.settings.url, ssl: this.settings.ssl });
     const heard = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
       timer.unref();
       this.probe = {
         payload,
+        sender,
         heard: () => {
           clearTimeout(timer);
           resolve(true);
         },
       };
     });
-    const sender = new pg.Client({ connectionString: this.settings.url, ssl: this.settings.ssl });
     try {
       await sender.connect();
       await sender.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, payload]);
