@@ -5,7 +5,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * credential may do: an API key revoked, rotated, re-scoped or deleted; a session revoked,
  * expired early, stepped up or deleted; an account disabled, deleted, renamed or given another
  * role. The instances cache API key and session lookups and drop an entry on its topic
- * (`api_key:<id>`, `session:<id>`, `user:<id>`). A trigger, so that no writer (the service, the
+ * (`api_key:<id>`, `session:<id>`, `user:<id>`), followed by `@<transaction id>`, which the
+ * instances acknowledge so that the writing instance can wait for them. A trigger, so that no writer (the service, the
  * command line, an operator's SQL) can forget it; `pg_notify` inside the changing transaction,
  * so the notice is sent only if, and when, the change commits. Usage counters and login
  * bookkeeping change other columns and announce nothing.
@@ -23,7 +24,7 @@ export class AuthInvalidation1795415500000 implements MigrationInterface {
     await queryRunner.query(`
       CREATE FUNCTION "auth_invalidate_notify"() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        PERFORM pg_notify('auth_invalidate', TG_ARGV[0] || ':' || OLD.id::text);
+        PERFORM pg_notify('auth_invalidate', TG_ARGV[0] || ':' || OLD.id::text || '@' || txid_current()::text);
         RETURN NULL;
       END $$`);
     await queryRunner.query(`

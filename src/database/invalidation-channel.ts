@@ -3,15 +3,21 @@ import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/c
 import pg from 'pg';
 import type { DatabaseTls } from '#src/config/database-tls.js';
 import { BoundedCache, type BoundedCacheOptions } from '#src/common/bounded-cache.js';
+import { InvalidationConfirmations } from './invalidation-confirmations.js';
 
 /** The channel the database triggers announce changes on (see the AuthInvalidation migration). */
 export const INVALIDATION_CHANNEL = 'auth_invalidate';
 /** How the dedicated listening connection names itself in pg_stat_activity. */
 export const LISTENER_APPLICATION_NAME = 'otp-service-invalidation';
 const PROBE = 'probe:';
+/** `ack:<transaction id>`, sent by a listener once it has applied that transaction's notices. */
+const ACK = 'ack:';
+/** How long the writing instance waits for the others' acknowledgements. */
+const CONFIRM_TIMEOUT_MS = 1000;
 /** How long a delivery probe may take before the channel is judged deaf. */
 const PROBE_TIMEOUT_MS = 2000;
-const RECONNECT_MIN_MS = 100;
+/** The first retry after a loss: the caches stay bypassed at least this long. */
+const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 5000;
 const UNDELIVERED_RETRY_MS = 60_000;
 
@@ -37,10 +43,13 @@ interface Subscriber {
  * sent from another connection. When that connection drops, every cache is emptied and bypassed
  * until it listens again.
  *
- * Every pool connection LISTENs as well (`onConnect`): a connection hears its own transaction's
- * notices before the COMMIT answers, so the instance that makes a change has dropped the entries
- * before the request that made it answers. Other instances drop them when their connections
- * deliver the notice, which Postgres sends at commit, before the writer's COMMIT returns.
+ * Immediate on every instance: every pool connection LISTENs as well (`onConnect`), and a
+ * connection hears its own transaction's notices before its COMMIT answers, so the writing
+ * instance has dropped its entries before it goes on. The other instances' listeners acknowledge
+ * each transaction's notices once applied (`ack:<transaction>`), and the writing instance holds
+ * its answers (`afterConfirmed`) until every listener in pg_stat_activity has; one silent for a
+ * second is ended, so its instance bypasses its caches. A client that saw the answer therefore
+ * finds the change on any instance.
  */
 export class InvalidationChannel implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(InvalidationChannel.name);
@@ -53,6 +62,26 @@ export class InvalidationChannel implements OnApplicationBootstrap, OnApplicatio
   private probe?: { payload: string; heard: () => void; sender: pg.Client };
   private readonly changeWaiters = new Set<() => void>();
   private warnedUndelivered = false;
+  private readonly confirmations = new InvalidationConfirmations(
+    {
+      otherListeners: async () => {
+        const { rows } = await this.liveListener().query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity
+            WHERE application_name = $1 AND datname = current_database() AND pid <> pg_backend_pid()`,
+          [LISTENER_APPLICATION_NAME],
+        );
+        return rows.map((row) => row.pid);
+      },
+      terminate: async (pids) => {
+        await this.liveListener().query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+      },
+      onUnconfirmed: (pids) =>
+        this.logger.warn(`no acknowledgement from listener(s) ${pids.join(', ')}: ending them so they bypass caches`),
+    },
+    CONFIRM_TIMEOUT_MS,
+  );
+  /** Transactions whose notices this listener applied and has yet to acknowledge. */
+  private toAcknowledge = new Set<string>();
   /** The listening connection's backend process id, while connected. */
   listenerPid?: number;
 
@@ -90,9 +119,22 @@ export class InvalidationChannel implements OnApplicationBootstrap, OnApplicatio
 
   /** The pool's hook for each new connection (pg-pool `onConnect`). */
   readonly onConnect = async (client: pg.ClientBase): Promise<void> => {
-    client.on('notification', this.deliver);
+    client.on('notification', (message: pg.Notification) => {
+      const notice = this.apply(message);
+      // Its own transaction's notice: this instance changed something the others cache.
+      const own = message.processId === (client as pg.ClientBase & { processID?: number }).processID;
+      if (notice && own && this.isLive && !this.settings.exclusive) this.confirmations.expect(notice.transaction);
+    });
     await client.query(`LISTEN ${INVALIDATION_CHANNEL}`);
   };
+
+  /**
+   * Calls `callback` once the other instances have acknowledged every invalidation this one made
+   * so far: at once (synchronously) when there is none under way. Answers wait on it.
+   */
+  afterConfirmed(callback: () => void): void {
+    this.confirmations.afterConfirmed(callback);
+  }
 
   onApplicationBootstrap(): void {
     void this.connect();
@@ -102,19 +144,57 @@ export class InvalidationChannel implements OnApplicationBootstrap, OnApplicatio
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     this.setLive(false);
+    this.confirmations.releaseAll();
     const listener = this.listener;
     this.listener = undefined;
     await Promise.all([listener?.end().catch(() => undefined), this.probe?.sender.end().catch(() => undefined)]);
   }
 
-  private readonly deliver = (message: pg.Notification): void => {
-    if (message.channel !== INVALIDATION_CHANNEL || !message.payload) return;
-    if (message.payload.startsWith(PROBE)) {
-      if (this.probe?.payload === message.payload) this.probe.heard();
+  /** Drops the entries a notice names; answers it, unless it was a probe or an acknowledgement. */
+  private apply(message: pg.Notification): { topic: string; transaction: string } | undefined {
+    const payload = message.payload;
+    if (message.channel !== INVALIDATION_CHANNEL || !payload) return undefined;
+    if (payload.startsWith(PROBE) || payload.startsWith(ACK)) return undefined;
+    const at = payload.lastIndexOf('@');
+    const notice =
+      at < 0
+        ? { topic: payload, transaction: '' }
+        : { topic: payload.slice(0, at), transaction: payload.slice(at + 1) };
+    for (const subscriber of this.subscribers) subscriber.invalidate(notice.topic);
+    return notice;
+  }
+
+  /** The dedicated listener: applies and acknowledges notices, hears probes and acknowledgements. */
+  private listenerNotice(client: pg.Client, message: pg.Notification): void {
+    const payload = message.payload ?? '';
+    if (payload.startsWith(PROBE)) {
+      if (this.probe?.payload === payload) this.probe.heard();
       return;
     }
-    for (const subscriber of this.subscribers) subscriber.invalidate(message.payload);
-  };
+    if (payload.startsWith(ACK)) {
+      this.confirmations.acknowledged(payload.slice(ACK.length), message.processId);
+      return;
+    }
+    const notice = this.apply(message);
+    if (!notice?.transaction) return;
+    if (this.toAcknowledge.size === 0) setImmediate(() => this.acknowledge(client));
+    this.toAcknowledge.add(notice.transaction);
+  }
+
+  /** One statement acknowledges every transaction applied since the last. */
+  private acknowledge(client: pg.Client): void {
+    const transactions = [...this.toAcknowledge];
+    this.toAcknowledge = new Set();
+    if (client !== this.listener) return;
+    void client
+      .query(`SELECT pg_notify($1, $2 || t) FROM unnest($3::text[]) AS t`, [INVALIDATION_CHANNEL, ACK, transactions])
+      .catch(() => undefined);
+  }
+
+  private liveListener(): pg.Client {
+    if (!this.listener || !this.isLive) throw new Error('invalidation listener not live');
+    return this.listener;
+  }
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
@@ -135,6 +215,8 @@ export class InvalidationChannel implements OnApplicationBootstrap, OnApplicatio
       if (this.listener === client) this.listener = undefined;
       this.listenerPid = undefined;
       this.setLive(false);
+      // Acknowledgements can no longer be heard.
+      this.confirmations.releaseAll();
       if (this.stopped) return;
       if (error && wasLive) {
         this.logger.warn(`invalidation listener lost (${error.message}): authentication caches bypassed`);
@@ -144,7 +226,7 @@ export class InvalidationChannel implements OnApplicationBootstrap, OnApplicatio
     };
     client.on('error', onLost);
     client.on('end', () => onLost());
-    client.on('notification', this.deliver);
+    client.on('notification', (message: pg.Notification) => this.listenerNotice(client, message));
     try {
       await client.connect();
       await client.query(`LISTEN ${INVALIDATION_CHANNEL}`);
