@@ -84,6 +84,9 @@ export class InvalidationChannel implements OnApplicationBootstrap, OnApplicatio
   private toAcknowledge = new Set<string>();
   /** The listening connection's backend process id, while connected. */
   listenerPid?: number;
+  private markAttempted!: () => void;
+  /** Settles once the first attempt to listen has ended, live or not. */
+  readonly attempted = new Promise<void>((resolve) => (this.markAttempted = resolve));
 
   constructor(private readonly settings: InvalidationChannelSettings) {}
 
@@ -270,10 +273,15 @@ export class InvalidationChannel implements OnApplicationBootstrap, OnApplicatio
         },
       };
     });
+    // Heard by the sender itself: one backend serves every connection (Postgres never delivers to
+    // a connection that does not listen), so the listener will not hear it.
+    const heardBySender = new Promise<boolean>((resolve) =>
+      sender.on('notification', (message) => message.payload === payload && resolve(false)),
+    );
     try {
       await sender.connect();
       await sender.query('SELECT pg_notify($1, $2)', [INVALIDATION_CHANNEL, payload]);
-      return await heard;
+      return await Promise.race([heard, heardBySender]);
     } catch {
       return false;
     } finally {
@@ -293,6 +301,7 @@ export class InvalidationChannel implements OnApplicationBootstrap, OnApplicatio
 
   /** Going deaf and going live both empty the caches: nothing heard while deaf may be trusted. */
   private setLive(live: boolean): void {
+    this.markAttempted();
     for (const subscriber of this.subscribers) subscriber.reset();
     if (this.isLive === live) return;
     this.isLive = live;
