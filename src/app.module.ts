@@ -36,6 +36,8 @@ export interface AppOptions {
   logDestination?: DestinationStream;
   /** Extra modules mounted beside the service's own (test probes). */
   imports?: Array<Type | DynamicModule>;
+  /** The database is the embedded one this process started and alone opens (see InvalidationChannel). */
+  exclusiveDatabase?: boolean;
 }
 
 /** Global, as config and the logger are: nearly every provider reads the clock. */
@@ -60,7 +62,11 @@ export class AppModule {
         ConfigModule.forRoot(config),
         ClockModule.forRoot(options.clock ?? new SystemClock()),
         LoggerModule.forRoot(nestLoggerParams(logger)),
-        DatabaseModule.forRoot({ ...config.database, url: config.database.url }),
+        DatabaseModule.forRoot({
+          ...config.database,
+          url: config.database.url,
+          exclusive: options.exclusiveDatabase ?? false,
+        }),
         // What the app-wide filter and guards below use.
         DatabaseOutageModule,
         AuditModule,

@@ -16,6 +16,7 @@ import type { AppConfig } from './config/config.types.js';
 import { registerConsole } from './console/console-static.js';
 import { routedCompatUrl } from './compat/compat-paths.js';
 import { setupOpenApi } from './openapi/openapi.js';
+import { InvalidationChannel } from './database/invalidation-channel.js';
 
 export const API_PREFIX = 'api/v1';
 /** Swagger UI is the one HTML page: it needs its own scripts, styles and inline images. */
@@ -124,10 +125,12 @@ export async function createApp(
     closing = true;
     done();
   });
+  const invalidation = app.get(InvalidationChannel);
   fastify.addHook('onSend', (request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
     if (request.url.startsWith('/docs')) void reply.header('content-security-policy', DOCS_CSP);
-    done(null, payload);
+    // An answer after a revocation leaves once every instance has dropped what it cached.
+    invalidation.afterConfirmed(() => done(null, payload));
   });
   // Before the guards, some of which read the body: no string may hold NUL or an unpaired surrogate.
   fastify.addHook('preValidation', (request, _reply, done) => done(requestCharactersProblem(request)));

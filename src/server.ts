@@ -30,7 +30,10 @@ export async function startServer(config: AppConfig, options: AppOptions = {}): 
   let app: NestFastifyApplication | undefined;
   try {
     const url = config.database.url ?? embedded!.url;
-    app = await createApp({ ...config, database: { ...config.database, url } }, options);
+    app = await createApp(
+      { ...config, database: { ...config.database, url } },
+      { ...options, exclusiveDatabase: Boolean(embedded) },
+    );
     await app.listen({ port: config.port, host: config.host });
     await app.get(AuditService).record({
       actorType: 'system',

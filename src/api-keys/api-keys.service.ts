@@ -9,9 +9,11 @@ import type { ClientPrincipal } from '#src/common/auth/principal.js';
 import { Clock } from '#src/common/clock.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
+import { InvalidatedCache, InvalidationChannel } from '#src/database/invalidation-channel.js';
+import { AUTH_CACHE_MAX_ENTRIES } from '#src/common/auth/auth-cache-limits.js';
 import { generateApiKey, hashApiKey } from './api-key-format.js';
 import { ApiKeyUsage } from './api-key-usage.js';
-import { API_KEY_SCOPES, ApiKey } from './api-key.entity.js';
+import { API_KEY_SCOPES, ApiKey, type ApiKeyScope } from './api-key.entity.js';
 import { ApiKeyResponseDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto.js';
 import { toApiKeyResponse } from './api-keys.mapper.js';
 
@@ -24,12 +26,18 @@ const notFound = (): ProblemException =>
 /** Who changes a key: an administrator over the API, or the operator's command line. */
 export type ActorRef = UserPrincipal | { kind: 'system' };
 
+/** What authentication needs of a live key: cached by the key's hash, never the key itself. */
+type LiveKey = Readonly<Pick<ApiKey, 'id' | 'clientId' | 'expiresAt'> & { scopes: readonly ApiKeyScope[] }>;
+
 export type ApiKeyAuthentication =
   | { ok: true; principal: ClientPrincipal }
   | { ok: false; reason: 'unknown' | 'revoked' | 'expired'; apiKeyId?: string };
 
 @Injectable()
 export class ApiKeysService implements OnApplicationBootstrap {
+  /** Live keys by hash; a revocation, rotation or change drops the entry on every instance (see InvalidationChannel). */
+  private readonly liveKeys: InvalidatedCache<LiveKey>;
+
   constructor(
     @InjectRepository(ApiKey) private readonly apiKeys: Repository<ApiKey>,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -37,7 +45,14 @@ export class ApiKeysService implements OnApplicationBootstrap {
     private readonly clock: Clock,
     private readonly usage: ApiKeyUsage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    invalidation: InvalidationChannel,
+  ) {
+    this.liveKeys = invalidation.cache({
+      maxEntries: AUTH_CACHE_MAX_ENTRIES,
+      ttlMs: config.authCacheTtlMs,
+      now: () => clock.now().getTime(),
+    });
+  }
 
   /** Figures for metrics/system: keys neither revoked nor expired at `now`. One statement. */
   async figures(now: Date): Promise<{ active: number }> {
@@ -157,15 +172,30 @@ export class ApiKeysService implements OnApplicationBootstrap {
   /**
    * Resolves a presented key to its client and counts the use. A read, not a write: the use
    * is counted in memory and flushed in batches, so a busy key does not serialise its callers.
+   * A live key is read once and then served from memory until it changes.
    */
   async authenticate(rawKey: string): Promise<ApiKeyAuthentication> {
     const now = this.clock.now();
-    const key = await this.apiKeys.findOne({
-      where: { keyHash: hashApiKey(rawKey) },
-      select: { id: true, clientId: true, scopes: true, revokedAt: true, expiresAt: true },
-    });
-    if (!key) return { ok: false, reason: 'unknown' };
-    if (key.revokedAt) return { ok: false, reason: 'revoked', apiKeyId: key.id };
+    const keyHash = hashApiKey(rawKey);
+    let key: LiveKey | undefined = this.liveKeys.get(keyHash);
+    if (!key) {
+      const ticket = this.liveKeys.ticket();
+      const row = await this.apiKeys.findOne({
+        where: { keyHash },
+        select: { id: true, clientId: true, scopes: true, revokedAt: true, expiresAt: true },
+      });
+      if (!row) return { ok: false, reason: 'unknown' };
+      if (row.revokedAt) return { ok: false, reason: 'revoked', apiKeyId: row.id };
+      // Frozen: one entry answers many requests, none of which may change it for the next.
+      key = Object.freeze({
+        id: row.id,
+        clientId: row.clientId,
+        scopes: Object.freeze([...row.scopes]),
+        expiresAt: row.expiresAt,
+      });
+      this.liveKeys.set(keyHash, key, [`api_key:${key.id}`], ticket);
+    }
+    // Expiry is a time, not a change: judged on every request, cached or not.
     if (key.expiresAt && key.expiresAt <= now) return { ok: false, reason: 'expired', apiKeyId: key.id };
     this.usage.record(key.id, now);
     return { ok: true, principal: { kind: 'api_key', apiKeyId: key.id, clientId: key.clientId, scopes: key.scopes } };

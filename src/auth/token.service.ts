@@ -11,6 +11,8 @@ import { Clock } from '#src/common/clock.js';
 import { APP_CONFIG } from '#src/config/config.module.js';
 import type { AppConfig } from '#src/config/config.types.js';
 import { randomToken } from '#src/crypto/random.js';
+import { AUTH_CACHE_MAX_ENTRIES } from '#src/common/auth/auth-cache-limits.js';
+import { InvalidatedCache, InvalidationChannel } from '#src/database/invalidation-channel.js';
 import type { UserRole } from '#src/users/user.entity.js';
 import { UsersService } from '#src/users/users.service.js';
 
@@ -47,6 +49,16 @@ export function accessTokenRefusal(error: unknown): ProblemException {
   return unauthenticated('INVALID_TOKEN', 'The access token is not valid.');
 }
 
+/** What the access check reads of a live session and its account, cached by session id. */
+interface LiveSession {
+  userId: string;
+  username: string;
+  role: UserRole;
+  mustChangePassword: boolean;
+  stepUpAt: Date | null;
+  expiresAt: Date;
+}
+
 export interface VerifiedAccess {
   principal: UserPrincipal;
   mustChangePassword: boolean;
@@ -57,6 +69,8 @@ export interface VerifiedAccess {
 export class TokenService {
   /** Made once: verification runs on every request. */
   readonly accessTokenRules: AccessTokenRules;
+  /** Live sessions; a logout, revocation, step-up or account change drops the entry on every instance. */
+  private readonly liveSessions: InvalidatedCache<Readonly<LiveSession>>;
 
   constructor(
     private readonly jwt: JwtService,
@@ -64,7 +78,13 @@ export class TokenService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly users: UsersService,
+    invalidation: InvalidationChannel,
   ) {
+    this.liveSessions = invalidation.cache({
+      maxEntries: AUTH_CACHE_MAX_ENTRIES,
+      ttlMs: config.authCacheTtlMs,
+      now: () => clock.now().getTime(),
+    });
     this.accessTokenRules = {
       // A KeyObject, as for signing (see AuthModule): given a string, jsonwebtoken first tries
       // to parse it as a public key on every verification.
@@ -94,8 +114,9 @@ export class TokenService {
    * The rest of an access token's check, once passport-jwt has verified its signature,
    * algorithm, issuer, audience, expiry and not-before (with accessTokenRules): the type,
    * a required expiry, then that the session is live and the user active — so logout,
-   * revocation and disabling take effect at once. One read: the session joined with the users
-   * module's relation of active accounts (UsersService.activeAccounts).
+   * revocation and disabling take effect at once. One read (the session joined with the users
+   * module's relation of active accounts, UsersService.activeAccounts), then from memory until
+   * the session or the account changes (InvalidationChannel).
    */
   async verifyAccessClaims(claims: AccessClaims): Promise<VerifiedAccess> {
     if (
@@ -110,26 +131,53 @@ export class TokenService {
     if (!hasSaneLifetime(claims, Math.floor(now.getTime() / 1000), this.config.jwt.accessTtlSeconds)) {
       throw invalidToken();
     }
-    const [row] = await this.dataSource.query<
-      { username: string; role: UserRole; must_change_password: boolean; step_up_at: Date | null }[]
-    >(
-      `SELECT u.username, u.role, u.must_change_password, s.step_up_at
-         FROM sessions s JOIN ${this.users.activeAccounts} u ON u.id = s.user_id
-        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3`,
-      [claims.sid, claims.sub, now],
-    );
-    if (!row) throw unauthenticated('INVALID_TOKEN', 'The session has ended.');
+    const session = await this.liveSession(claims.sid, claims.sub, now);
+    if (!session) throw unauthenticated('INVALID_TOKEN', 'The session has ended.');
     return {
       principal: {
         kind: 'user',
         userId: claims.sub,
-        username: row.username,
-        role: row.role,
+        username: session.username,
+        role: session.role,
         sessionId: claims.sid,
-        stepUpAt: row.step_up_at,
+        stepUpAt: session.stepUpAt,
       },
-      mustChangePassword: row.must_change_password,
+      mustChangePassword: session.mustChangePassword,
     };
+  }
+
+  /** The session if it is live and its account active: from memory, else in one read. */
+  private async liveSession(sessionId: string, userId: string, now: Date): Promise<Readonly<LiveSession> | undefined> {
+    const cached = this.liveSessions.get(sessionId);
+    // Expiry is a time, not a change: judged on every request.
+    if (cached?.userId === userId && cached.expiresAt > now) return cached;
+    const ticket = this.liveSessions.ticket();
+    const [row] = await this.dataSource.query<
+      {
+        username: string;
+        role: UserRole;
+        must_change_password: boolean;
+        step_up_at: Date | null;
+        expires_at: Date;
+      }[]
+    >(
+      `SELECT u.username, u.role, u.must_change_password, s.step_up_at, s.expires_at
+         FROM sessions s JOIN ${this.users.activeAccounts} u ON u.id = s.user_id
+        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3`,
+      [sessionId, userId, now],
+    );
+    if (!row) return undefined;
+    // Frozen: one entry answers many requests, none of which may change it for the next.
+    const session: LiveSession = Object.freeze({
+      userId,
+      username: row.username,
+      role: row.role,
+      mustChangePassword: row.must_change_password,
+      stepUpAt: row.step_up_at,
+      expiresAt: row.expires_at,
+    });
+    this.liveSessions.set(sessionId, session, [`session:${sessionId}`, `user:${userId}`], ticket);
+    return session;
   }
 
   /** An opaque refresh token and the hash that is stored in its place. */

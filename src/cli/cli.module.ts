@@ -30,13 +30,14 @@ class CliClockModule {
 /** The service's own modules without HTTP, plus the commands that drive them. */
 @Module({})
 export class CliModule {
-  static forRoot(config: AppConfig & { database: { url: string } }): DynamicModule {
+  /** `exclusiveDatabase`: the embedded database this process started (see InvalidationChannel). */
+  static forRoot(config: AppConfig & { database: { url: string } }, exclusiveDatabase = false): DynamicModule {
     return {
       module: CliModule,
       imports: [
         ConfigModule.forRoot(config),
         CliClockModule.forRoot(),
-        DatabaseModule.forRoot({ ...config.database, url: config.database.url }),
+        DatabaseModule.forRoot({ ...config.database, url: config.database.url, exclusive: exclusiveDatabase }),
         AuditModule,
         CryptoModule,
         StoredSecretsCheckModule,

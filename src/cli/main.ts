@@ -17,6 +17,10 @@ import { AdminBootstrap } from '#src/users/admin-bootstrap.js';
 import { SERVICE_VERSION } from '#src/version.js';
 import { CliModule } from './cli.module.js';
 import { CliError, describeError } from './output.js';
+import { InvalidationChannel } from '#src/database/invalidation-channel.js';
+
+/** How long a command waits to hear the database's invalidation notices before it runs regardless. */
+const LISTEN_DEADLINE_MS = 5000;
 
 /** Warnings and errors of the booted modules go to stderr, so stdout stays the command's answer. */
 class StderrLogger implements LoggerService {
@@ -61,7 +65,7 @@ async function main(): Promise<number> {
   try {
     const url = config.database.url ?? embedded!.url;
     app = await CommandFactory.createWithoutRunning(
-      CliModule.forRoot({ ...config, database: { ...config.database, url, poolSize: 4 } }),
+      CliModule.forRoot({ ...config, database: { ...config.database, url, poolSize: 4 } }, Boolean(embedded)),
       {
         logger: new StderrLogger(),
         cliName: 'otp-service',
@@ -78,7 +82,15 @@ async function main(): Promise<number> {
     // On an empty database the service's first-start bootstrap ran here: its password is shown once.
     const admin = app.get(AdminBootstrap).takeGenerated();
     if (admin) process.stderr.write(`${formatGeneratedAdmin(admin).join('\n')}\n`);
+    // A revocation made here must reach the running instances before the command reports it
+    // done: listen first, so its own notices are seen and the instances' acknowledgements awaited.
+    const invalidation = app.get(InvalidationChannel);
+    await Promise.race([
+      invalidation.attempted,
+      new Promise((resolve) => setTimeout(resolve, LISTEN_DEADLINE_MS).unref()),
+    ]);
     await CommandFactory.runApplication(app);
+    await new Promise<void>((resolve) => invalidation.afterConfirmed(resolve));
     return Number(process.exitCode ?? 0);
   } catch (error) {
     if (isCommanderExit(error)) return error.exitCode; // commander has printed the usage or the help

@@ -82,6 +82,11 @@ export interface AppConfig {
   };
   /** How long a database health result is reused, milliseconds. */
   readonly healthCacheMs: number;
+  /**
+   * At most how long a cached API key or session lookup is served, milliseconds (0 = no cache).
+   * Changes drop entries at once by notice; this bounds an entry whose notice never came.
+   */
+  readonly authCacheTtlMs: number;
   /** Which reference systems' routes are served under `/compat/<system>` (all off by default). */
   readonly compat: CompatSwitches;
 }

@@ -114,6 +114,7 @@ export function loadConfig(env: Env, version = '0.0.0'): LoadedConfig {
       retentionDays: int(env, 'AUDIT_RETENTION_DAYS', 0, 0, 36_500),
     },
     healthCacheMs: int(env, 'HEALTH_CACHE_MS', 1000, 0, 60_000),
+    authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 2000, 0, 5000),
     rateLimit: {
       defaultPerMinute: int(env, 'RATE_LIMIT_DEFAULT_PER_MINUTE', 600, 1, 1_000_000),
       multiplier: int(env, 'RATE_LIMIT_MULTIPLIER', 1, 1, 1_000_000),

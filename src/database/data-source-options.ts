@@ -1,3 +1,4 @@
+import type { PoolClient } from 'pg';
 import { DataSourceOptions } from 'typeorm';
 import { DatabaseLogger } from './database-logger.js';
 import type { DatabaseTls } from '#src/config/database-tls.js';
@@ -12,7 +13,10 @@ export interface DatabaseSettings {
 }
 
 /** One definition of the connection for the app, the migration script and the tests. */
-export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
+export function dataSourceOptions(
+  settings: DatabaseSettings,
+  hooks: { onConnect?: (client: PoolClient) => Promise<void> } = {},
+): DataSourceOptions {
   return {
     type: 'postgres',
     url: settings.url,
@@ -25,7 +29,7 @@ export function dataSourceOptions(settings: DatabaseSettings): DataSourceOptions
     synchronize: false,
     installExtensions: false,
     uuidExtension: 'pgcrypto',
-    extra: { max: settings.poolSize, connectionTimeoutMillis: 5000 },
+    extra: { max: settings.poolSize, connectionTimeoutMillis: 5000, onConnect: hooks.onConnect },
     // Statements and error codes, never parameter values.
     logger: new DatabaseLogger(),
   };

@@ -10,6 +10,7 @@ import { UsageKeyTenancy1795412000000 } from '../../migrations/1795412000000-Usa
 import { LoginFailures1795413000000 } from '../../migrations/1795413000000-LoginFailures.js';
 import { SessionStepUp1795414000000 } from '../../migrations/1795414000000-SessionStepUp.js';
 import { OtpMicroserviceIds1795415000000 } from '../../migrations/1795415000000-OtpMicroserviceIds.js';
+import { AuthInvalidation1795415500000 } from '../../migrations/1795415500000-AuthInvalidation.js';
 
 /** Every migration in order, listed explicitly (a glob silently finds nothing under some loaders). */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   LoginFailures1795413000000,
   SessionStepUp1795414000000,
   OtpMicroserviceIds1795415000000,
+  AuthInvalidation1795415500000,
 ];

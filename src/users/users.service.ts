@@ -84,7 +84,7 @@ const USER_BY_ID = `SELECT id, username, email, role, is_active AS "isActive", m
 export class UsersService {
   /**
    * The accounts that may act, as a relation to join (`JOIN ${activeAccounts} u ON …`): the
-   * auth module's session check on every request reads session and account in one statement.
+   * auth module's session check reads session and account in one statement (then caches it).
    * Columns: id, username, role, must_change_password.
    */
   readonly activeAccounts = ACTIVE_ACCOUNTS_RELATION;

@@ -12,8 +12,9 @@ export const API_KEY_STRATEGY = 'api-key';
 
 /**
  * Enterprise clients' API keys (passport-custom), as `X-API-Key` or `Authorization: Bearer
- * otpk_…`: looked up by hash, refused when unknown, revoked or expired (read on every
- * request, so revocation is immediate). Scopes are the ScopesGuard's. A request without an
+ * otpk_…`: looked up by hash, refused when unknown, revoked or expired (ApiKeysService
+ * caches a live key until the database announces a change, so revocation is still immediate).
+ * Scopes are the ScopesGuard's. A request without an
  * API key is a passport failure, left to the next strategy or to the guard's answer.
  */
 @Injectable()
