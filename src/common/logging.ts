@@ -16,13 +16,9 @@ export function createRootLogger(level: string, destination?: DestinationStream)
   return pino({ level, serializers: { err: loggableError } }, destination);
 }
 
-/**
- * Nest's own logging goes to the root logger. No per-request middleware: Fastify already logs
- * each request with its id, and lines that need the id name it (`requestId`); binding a request
- * logger would cost an AsyncLocalStorage run and a middleware hop on every request.
- */
+/** Nest's own logging goes through the request's logger when there is one, the root otherwise. */
 export function nestLoggerParams(logger: Logger): Params {
-  return { useExisting: true, pinoHttp: { logger }, forRoutes: [] };
+  return { useExisting: true, pinoHttp: { logger } };
 }
 
 /** Nest contexts whose start-up lines (one per module, controller and route) are detail, not news. */
