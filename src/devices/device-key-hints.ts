@@ -1,3 +1,5 @@
+import { BoundedMap } from '#src/common/bounded-map.js';
+
 /** Which key a device has: the master secret version and the key generation it was derived with. */
 export interface DeviceKeyHint {
   version: number;
@@ -14,9 +16,11 @@ const DEFAULT_CAPACITY = 50_000;
  * oldest entry goes first.
  */
 export class DeviceKeyHints {
-  private readonly hints = new Map<string, DeviceKeyHint>();
+  private readonly hints: BoundedMap<DeviceKeyHint>;
 
-  constructor(private readonly capacity = DEFAULT_CAPACITY) {}
+  constructor(capacity = DEFAULT_CAPACITY) {
+    this.hints = new BoundedMap(capacity);
+  }
 
   of(clientId: string, deviceId: string): DeviceKeyHint | undefined {
     return this.hints.get(keyOf(clientId, deviceId));
@@ -26,8 +30,6 @@ export class DeviceKeyHints {
     const key = keyOf(clientId, device.device_id);
     const known = this.hints.get(key);
     if (known?.version === device.key_version && known.generation === device.key_generation) return;
-    this.hints.delete(key);
-    if (this.hints.size >= this.capacity) this.hints.delete(this.hints.keys().next().value as string);
     this.hints.set(key, { version: device.key_version, generation: device.key_generation });
   }
 

@@ -1,3 +1,5 @@
+import { BoundedMap } from '#src/common/bounded-map.js';
+
 /** The code of one configuration for one TOTP step, and what it was computed from. */
 interface CachedCode {
   step: number;
@@ -17,9 +19,11 @@ const DEFAULT_CAPACITY = 20_000;
  * Holds codes that are shown anyway, never secrets; bounded, the oldest entry goes first.
  */
 export class LiveCodeCache {
-  private readonly codes = new Map<string, CachedCode>();
+  private readonly codes: BoundedMap<CachedCode>;
 
-  constructor(private readonly capacity = DEFAULT_CAPACITY) {}
+  constructor(capacity = DEFAULT_CAPACITY) {
+    this.codes = new BoundedMap(capacity);
+  }
 
   get(configId: string, step: number, source: string): string | undefined {
     const cached = this.codes.get(configId);
@@ -27,8 +31,6 @@ export class LiveCodeCache {
   }
 
   set(configId: string, step: number, source: string, code: string): void {
-    this.codes.delete(configId);
-    if (this.codes.size >= this.capacity) this.codes.delete(this.codes.keys().next().value as string);
     this.codes.set(configId, { step, source, code });
   }
 

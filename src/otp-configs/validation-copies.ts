@@ -1,3 +1,4 @@
+import { BoundedMap } from '#src/common/bounded-map.js';
 import type { OtpAlgorithm, OtpDigits } from '#src/otp/otp-engine.js';
 
 /** What checking a TOTP code needs of a configuration; the secret as stored (encrypted). */
@@ -21,9 +22,11 @@ const DEFAULT_CAPACITY = 20_000;
  * bounded, the oldest entry goes first.
  */
 export class ValidationCopies {
-  private readonly copies = new Map<string, ValidationCopy>();
+  private readonly copies: BoundedMap<ValidationCopy>;
 
-  constructor(private readonly capacity = DEFAULT_CAPACITY) {}
+  constructor(capacity = DEFAULT_CAPACITY) {
+    this.copies = new BoundedMap(capacity);
+  }
 
   of(configId: string): ValidationCopy | undefined {
     return this.copies.get(configId);
@@ -38,8 +41,6 @@ export class ValidationCopies {
     period: number | null;
   }): void {
     if (config.period === null) return;
-    this.copies.delete(config.id);
-    if (this.copies.size >= this.capacity) this.copies.delete(this.copies.keys().next().value as string);
     const { id, ownerId, secret, algorithm, digits, period } = config;
     this.copies.set(id, { id, ownerId, secret, algorithm, digits, period });
   }
