@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import type { Server, Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -18,6 +19,7 @@ export class EmbeddedPostgres {
     private readonly server: PGLiteSocketServer,
     readonly url: string,
     private readonly lock: DataDirLock | undefined,
+    private readonly sockets: Set<Socket>,
   ) {}
 
   /**
@@ -45,7 +47,14 @@ export class EmbeddedPostgres {
         port = (event as CustomEvent<{ port: number }>).detail.port;
       });
       await server.start();
-      return new EmbeddedPostgres(db, server, `postgres://postgres@127.0.0.1:${port}/postgres`, lock);
+      // Every accepted socket, so stop() can end them all: the socket server does not end one it
+      // turned away past maxConnections, and closing waits for every socket to end.
+      const sockets = new Set<Socket>();
+      (server as unknown as { server: Server }).server.on('connection', (socket: Socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+      });
+      return new EmbeddedPostgres(db, server, `postgres://postgres@127.0.0.1:${port}/postgres`, lock, sockets);
     } catch (error) {
       lock?.release();
       throw error;
@@ -59,7 +68,9 @@ export class EmbeddedPostgres {
 
   async stop(): Promise<void> {
     try {
-      await this.server.stop();
+      const stopped = this.server.stop();
+      for (const socket of this.sockets) socket.destroy();
+      await stopped;
       await this.db.close();
     } finally {
       this.lock?.release();
