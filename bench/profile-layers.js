@@ -1,7 +1,7 @@
 // Where a server's CPU time goes, by layer, from a V8 CPU profile (.cpuprofile).
 //
 //   BENCH_SCENARIOS=app-devices-verify \
-//   BENCH_APP_NODE_OPTIONS="--max-semi-space-size=4 --cpu-prof --cpu-prof-dir=bench/results/prof" \
+//   BENCH_APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=bench/results/prof" \
 //   node bench/run.js
 //   node bench/profile-layers.js bench/results/prof/CPU.*.cpuprofile
 //

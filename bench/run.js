@@ -17,6 +17,8 @@
 //   BENCH_SCENARIOS      comma list of scenario names to run (the reference baseline always runs)
 //   BENCH_STARTUP_TIMEOUT seconds to wait for /health (60)
 //   BENCH_ENTRY          app entry point (default dist/src/main.js)
+//   BENCH_APP_NODE_ARGS  extra node flags for the app, space-separated (e.g. "--cpu-prof --cpu-prof-dir=DIR",
+//                        which NODE_OPTIONS does not take; see bench/profile-layers.js)
 //   BENCH_APP_<NAME>     passed to the app as <NAME> (e.g. BENCH_APP_REDIS_URL)
 //   BENCH_LOADGEN_CPUS   pin this process (the load generator) to these CPUs (taskset list, e.g. "1")
 //   BENCH_SERVER_CPUS    start the app and the baseline servers pinned to these CPUs (e.g. "0")
@@ -46,6 +48,7 @@ const baselineEntry = path.join(benchDir, 'baseline-server.js');
 const pgVerifyEntry = path.join(benchDir, 'baseline-pg-verify.js');
 const selfAdapterFile = path.join(benchDir, 'peers', 'self.js');
 const argon2Script = path.join(benchDir, 'argon2-rate.js');
+const appNodeArgs = (process.env.BENCH_APP_NODE_ARGS || '').split(' ').filter(Boolean);
 
 const USAGE = `usage: node bench/run.js [--baseline-only]
        node bench/run.js --peer bench/peers/<name>.js --peer-url http://host:port [--peer-option name=value ...]
@@ -149,11 +152,11 @@ function tail(limit = 64 * 1024) {
   };
 }
 
-function startNode(name, script, env) {
+function startNode(name, script, env, nodeArgs = []) {
   // taskset execs node, so the child's pid is the server's (its /proc figures below).
   const [bin, argList] = config.serverCpus
-    ? ['taskset', ['-c', config.serverCpus, process.execPath, script]]
-    : [process.execPath, [script]];
+    ? ['taskset', ['-c', config.serverCpus, process.execPath, ...nodeArgs, script]]
+    : [process.execPath, [...nodeArgs, script]];
   const child = spawn(bin, argList, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout = tail();
   const stderr = tail();
@@ -588,7 +591,7 @@ async function startApp(databaseUrl) {
     DOCS_ENABLED: 'false',
     ...appEnvOverrides(),
   };
-  const proc = startNode('app', appEntry, env);
+  const proc = startNode('app', appEntry, env, appNodeArgs);
   const target = { url: `http://127.0.0.1:${port}`, proc };
   await waitForHttp(proc, `${target.url}/health`, config.startupTimeout);
   return { env, target };
