@@ -42,15 +42,9 @@ import { ValidationCopies } from './validation-copies.js';
 /** The most live codes one request computes. */
 const MAX_LIVE_CODES = 500;
 
-/** A person's active TOTP configurations, in name order, each with its generation event. */
-const LIVE_CODES = `WITH live AS (
-    SELECT id, name, issuer, account_name, secret, algorithm, digits, period FROM otp_configs
-     WHERE owner_id = $1 AND is_active AND otp_type = 'totp' ORDER BY name, id LIMIT $2
-  ), generated AS (
-    INSERT INTO otp_events (user_id, config_id, event_type, ip, user_agent, created_at)
-    SELECT $1, id, 'generate', $3, $4, $5 FROM live
-  )
-  SELECT * FROM live ORDER BY name, id`;
+/** A person's active TOTP configurations, in name order. */
+const LIVE_CODES = `SELECT id, name, issuer, account_name, secret, algorithm, digits, period FROM otp_configs
+  WHERE owner_id = $1 AND is_active AND otp_type = 'totp' ORDER BY name, id LIMIT $2`;
 
 interface LiveCodeRow {
   id: string;
@@ -380,18 +374,16 @@ export class OtpCodesService {
   }
 
   /** The account-manager view: every active TOTP configuration with its code and seconds left. */
+  /**
+   * Every live code of the person. A code is computed once per step and shown again from the
+   * cache; a generation event is recorded for each code computed, not for each showing, so a
+   * console that polls does not write a row per account per poll. Usually one statement.
+   */
   async liveCodes(me: UserPrincipal): Promise<LiveCodesDto> {
     const now = this.clock.now();
-    const context = currentRequestContext();
-    // The read and its generation events are one prepared statement: one round trip, no query builder.
-    const rows = await preparedRows<LiveCodeRow>(this.dataSource, LIVE_CODES, [
-      me.userId,
-      MAX_LIVE_CODES,
-      context?.ip ?? null,
-      context?.userAgent?.slice(0, 512) ?? null,
-      now,
-    ]);
+    const rows = await preparedRows<LiveCodeRow>(this.dataSource, LIVE_CODES, [me.userId, MAX_LIVE_CODES]);
     const at = now.getTime();
+    const generated: string[] = [];
     const items = rows.map((row) => {
       const step = totpStep(at, row.period);
       const source = `${row.secret}|${row.algorithm}/${row.digits}/${row.period}`;
@@ -400,6 +392,7 @@ export class OtpCodesService {
         const secret = this.cipher.decrypt(row.secret);
         code = generateTotp({ secret, algorithm: row.algorithm, digits: row.digits, period: row.period, now: at }).code;
         this.liveCodeCache.set(row.id, step, source, code);
+        generated.push(row.id);
       }
       return {
         config_id: row.id,
@@ -412,6 +405,7 @@ export class OtpCodesService {
         digits: row.digits,
       };
     });
+    await this.events.record(this.dataSource.manager, me.userId, 'generate', generated);
     return { items, generated_at: now.toISOString() };
   }
 
