@@ -15,6 +15,8 @@ const LAYERS = [
     'start-up (module loading)',
     (url) => /^node:internal\/(modules|deps\/cjs-module-lexer)|^node:internal\/bootstrap/.test(url),
   ],
+  // JSON.parse / JSON.stringify themselves (native, no url) and Fastify's safe JSON parser.
+  ['JSON', (url, name) => (url === '' && (name === 'parse' || name === 'stringify')) || /secure-json-parse/.test(url)],
   [
     'Fastify',
     (url) =>
@@ -89,7 +91,9 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
   }
   for (const file of files) {
     const { busyMs, idleMs, layers } = layerShares(JSON.parse(readFileSync(file, 'utf8')));
-    console.log(`${file}: busy ${busyMs.toFixed(0)} ms, idle (waiting) ${idleMs.toFixed(0)} ms`);
+    console.log(
+      `${file}: busy ${busyMs.toFixed(0)} ms, idle (waiting for the database or clients) ${idleMs.toFixed(0)} ms`,
+    );
     for (const { layer, share, ms } of layers) {
       console.log(`  ${(share * 100).toFixed(1).padStart(5)} %  ${layer.padEnd(32)} ${ms.toFixed(0).padStart(7)} ms`);
     }
