@@ -1,18 +1,16 @@
-import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from './support/fake-clock.js';
 import { createClientUsageKey, createUser, issueApiKey, stepUp, TestUser, uniqueName } from './support/identity.js';
+import { referenceHotp, referenceTotp } from './support/reference-totp.js';
 import { bootApp, TestApp } from './support/test-app.js';
 
-/** RFC 6238, SHA-1, 6 digits, 30 s, written out here: the device's own arithmetic. */
-function totp(derivedKeyBase64: string, atMs: number): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(atMs / 30_000)));
-  const hmac = createHmac('sha1', Buffer.from(derivedKeyBase64, 'base64')).update(counter).digest();
-  const offset = hmac[hmac.length - 1]! & 0x0f;
-  return String((hmac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
+/** RFC 6238 (SHA-1, 6 digits, 30 s) over a device's raw derived key: the device's own arithmetic. */
+const totp = (derivedKeyBase64: string, atMs: number): string =>
+  referenceHotp(Buffer.from(derivedKeyBase64, 'base64'), Math.floor(atMs / 30_000));
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s) of a base32 secret. */
+const totpOfBase32 = (base32: string, atMs: number): string => referenceTotp(base32, Math.floor(atMs / 1000));
 
 /**
  * Every statement the app sends while `run` runs, read off the driver (the app and this file
@@ -248,14 +246,6 @@ describe('hot paths', () => {
     expect(touching(statements, 'usage_keys')).toHaveLength(1);
   });
 });
-
-/** RFC 6238 (SHA-1, 6 digits, 30 s) of a base32 secret, written out here. */
-function totpOfBase32(base32: string, atMs: number): string {
-  let bits = '';
-  for (const char of base32) bits += 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(char).toString(2).padStart(5, '0');
-  const bytes = Buffer.from(bits.match(/.{8}/g)!.map((byte) => parseInt(byte, 2)));
-  return totp(bytes.toString('base64'), atMs);
-}
 
 /** The master secrets a second instance needs to derive the same device keys. */
 function masterSecretsOf(t: TestApp): string {
