@@ -56,6 +56,7 @@ interface LiveCodeRow {
   digits: OtpDigits;
   period: number;
 }
+
 /** Resynchronisation may search further than validation: it needs two codes in a row. */
 const RESYNC_LOOK_AHEAD = 100;
 
@@ -78,29 +79,26 @@ const FAILURE_LOCK = lockSql({
   lockUntil: '$4',
 });
 
-/** One statement claims the step (replay guard + lock check) and records the success, so it is atomic and cheap. */
-const CLAIM_TOTP_STEP = `
-  WITH claimed AS (
-    UPDATE otp_configs SET last_used_step = $2, ${CLAIM_LOCK.reset}, updated_at = $3
-     WHERE id = $1 AND is_active AND (last_used_step IS NULL OR last_used_step < $2) AND ${CLAIM_LOCK.notLocked}
-    RETURNING id, owner_id)
-  INSERT INTO otp_events (user_id, config_id, event_type, drift, ip, user_agent, created_at)
-  SELECT owner_id, id, 'validate_success', $4, $5, $6, $3 FROM claimed
-  RETURNING id`;
-
 /**
- * The same claim for a code checked against a remembered copy of the configuration: it holds
- * only while the owner, the stored (encrypted) secret and the parameters are still those.
+ * One statement claims the step (replay guard + lock check) and records the success, so it is
+ * atomic and cheap; `also` adds conditions of its own (parameters from $7 on).
  */
-const CLAIM_TOTP_STEP_IF_UNCHANGED = `
+const claimTotpStep = (also = ''): string => `
   WITH claimed AS (
     UPDATE otp_configs SET last_used_step = $2, ${CLAIM_LOCK.reset}, updated_at = $3
-     WHERE id = $1 AND is_active AND (last_used_step IS NULL OR last_used_step < $2) AND ${CLAIM_LOCK.notLocked}
-       AND owner_id = $7 AND otp_type = 'totp' AND secret = $8 AND algorithm = $9 AND digits = $10 AND period = $11
+     WHERE id = $1 AND is_active AND (last_used_step IS NULL OR last_used_step < $2) AND ${CLAIM_LOCK.notLocked} ${also}
     RETURNING id, owner_id)
   INSERT INTO otp_events (user_id, config_id, event_type, drift, ip, user_agent, created_at)
   SELECT owner_id, id, 'validate_success', $4, $5, $6, $3 FROM claimed
   RETURNING id`;
+const CLAIM_TOTP_STEP = claimTotpStep();
+/**
+ * The claim for a code checked against a remembered copy of the configuration: it holds only
+ * while the owner, the stored (encrypted) secret and the parameters are still the copy's.
+ */
+const CLAIM_TOTP_STEP_IF_UNCHANGED = claimTotpStep(
+  `AND owner_id = $7 AND otp_type = 'totp' AND secret = $8 AND algorithm = $9 AND digits = $10 AND period = $11`,
+);
 
 /** Moves the HOTP counter past the match, only from the counter the check started from. */
 const ADVANCE_HOTP_COUNTER = `

@@ -42,11 +42,7 @@ export class IntegerIdsRepository {
 
   /** The owner's configuration with this number, if any (another owner's number finds nothing). */
   async configIdOf(ownerId: string, number: number): Promise<string | null> {
-    const rows: Array<{ config_id: string }> = await this.dataSource.query(
-      `SELECT config_id FROM compat_config_numbers WHERE owner_id = $1 AND number = $2`,
-      [ownerId, number],
-    );
-    return rows[0]?.config_id ?? null;
+    return (await this.configIdsOf(ownerId, [number])).get(number) ?? null;
   }
 
   /** The owner's configurations with these numbers, by number. */
